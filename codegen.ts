@@ -1,0 +1,23 @@
+// GraphQL Code Generator: resolver types from the SDL files, with Prisma's models as parents.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'src/modules/**/*.graphql',
+  silent: true,
+  generates: {
+    'src/generated/graphql.ts': {
+      plugins: ['typescript', 'typescript-resolvers'],
+      config: {
+        contextType: '../context#GraphQLContext',
+        useIndexSignature: false,
+        enumsAsTypes: true,
+        strictScalars: true,
+        scalars: { DateTime: 'Date' },
+        mappers: { User: '../generated/prisma/client#User as UserModel' },
+        inputMaybeValue: 'T | null | undefined',
+      },
+    },
+  },
+};
+
+export default config;

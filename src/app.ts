@@ -1,0 +1,134 @@
+// Builds the Express app and the Apollo server from their dependencies; nothing here listens.
+import { randomUUID } from 'node:crypto';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { DevIssuer } from './auth/dev-issuer';
+import { requireToken, tokenErrorHandler } from './auth/require-token';
+import { viewerFromClaims, type TokenClaims } from './auth/viewer';
+import type { Config } from './config';
+import type { GraphQLContext } from './context';
+import type { PrismaClient } from './db/prisma';
+import { KNOWN_CODES } from './errors';
+import { loadTypeDefs, resolvers } from './schema';
+import { createServices } from './services';
+
+export interface AppDependencies {
+  config: Config;
+  prisma: PrismaClient;
+  logger: Logger;
+  /** The local development issuer, mounted at the root when given (never in production). */
+  devIssuer?: DevIssuer;
+}
+
+// Codes that describe the client's own request; everything else is masked as internal.
+const CLIENT_ERROR_CODES = new Set([
+  ...KNOWN_CODES,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+export async function createApp({ config, prisma, logger, devIssuer }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
+  const services = createServices(config, prisma);
+  const apollo = new ApolloServer<GraphQLContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers,
+    introspection: config.graphql.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskInternalErrors,
+    plugins: [logUnexpectedErrors()],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (req, res) => {
+    try {
+      await prisma.$queryRaw`SELECT 1`;
+      res.json({ status: 'ready' });
+    } catch (error) {
+      req.log.warn({ err: error }, 'readiness check failed: the database does not answer');
+      res.status(503).json({ status: 'unavailable', reason: 'database' });
+    }
+  });
+
+  if (devIssuer) app.use(devIssuer.router);
+
+  app.use(
+    '/graphql',
+    requireToken(config.auth),
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        viewer: viewerFromClaims((req.auth?.payload ?? {}) as TokenClaims),
+        logger: req.log,
+        requestId: String(req.id),
+        services,
+      }),
+    }),
+  );
+
+  app.use(tokenErrorHandler);
+  app.use(lastResortErrorHandler);
+  return { app, apollo };
+}
+
+function maskInternalErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+    const original = unwrapResolverError(error);
+    if (original instanceof GraphQLError || !(original instanceof Error)) return formatted;
+  }
+  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+function logUnexpectedErrors(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) continue;
+            contextValue.logger.error({ err: unwrapResolverError(error), path: error.path }, 'unexpected error in a GraphQL request');
+          }
+        },
+      };
+    },
+  };
+}
+
+// Body-parser failures (bad JSON, too large) keep their status; anything else is a masked 500.
+const lastResortErrorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+  if (status === 500) req.log.error({ err: error }, 'unhandled error');
+  const message = status === 500 ? 'Internal server error' : String(error.message ?? 'Bad request');
+  res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+};

@@ -1,0 +1,25 @@
+// Verifies the bearer token of every request it guards: RS256, issuer, audience, keys from the JWKS.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { auth, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+import type { Config } from '../config';
+
+export function requireToken(config: Config['auth']): RequestHandler {
+  return auth({
+    issuer: config.issuer,
+    jwksUri: config.jwksUri,
+    audience: config.audience,
+    tokenSigningAlg: 'RS256',
+    // A request with a bad token must be refused, never treated as anonymous.
+    authRequired: true,
+    dpop: { enabled: false },
+  });
+}
+
+/** Answers token failures with 401 (or 400 for a malformed request) and the WWW-Authenticate header. */
+export const tokenErrorHandler: ErrorRequestHandler = (error, _req, res, next) => {
+  if (!(error instanceof UnauthorizedError)) return next(error);
+  res
+    .status(error.status)
+    .set(error.headers)
+    .json({ errors: [{ message: error.message || 'Unauthorized', extensions: { code: 'UNAUTHENTICATED' } }] });
+};

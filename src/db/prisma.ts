@@ -1,0 +1,27 @@
+// The Prisma client factory: queries run through @prisma/adapter-pg, warnings go to our logger.
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { Logger } from 'pino';
+import { PrismaClient } from '../generated/prisma/client';
+
+export type { PrismaClient };
+
+export interface PrismaOptions {
+  connectionString: string;
+  poolSize: number;
+  logger: Logger;
+}
+
+export function createPrismaClient({ connectionString, poolSize, logger }: PrismaOptions): PrismaClient {
+  const adapter = new PrismaPg({ connectionString, max: poolSize });
+  const prisma = new PrismaClient({
+    adapter,
+    log: [
+      { emit: 'event', level: 'warn' },
+      { emit: 'event', level: 'error' },
+    ],
+  });
+  const log = logger.child({ module: 'prisma' });
+  prisma.$on('warn', (event) => log.warn({ target: event.target }, event.message));
+  prisma.$on('error', (event) => log.error({ target: event.target }, event.message));
+  return prisma;
+}

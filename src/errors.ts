@@ -1,0 +1,20 @@
+// The few kinds of error the API answers with, each a GraphQLError with a fixed extensions.code.
+import { GraphQLError } from 'graphql';
+
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+
+const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { ...extensions, code } });
+
+export const unauthenticated = (message = 'A valid access token is required.') => error('UNAUTHENTICATED', message);
+
+export const forbidden = (message: string) => error('FORBIDDEN', message);
+
+/** `field` is the input path of the offending value, e.g. `input.email`. */
+export const badUserInput = (field: string, message: string) => error('BAD_USER_INPUT', `${field}: ${message}`, { field });
+
+export const notFound = (what: string) => error('NOT_FOUND', `${what} was not found.`);
+
+export const unavailable = (message = 'The service is temporarily unavailable; retry shortly.') => error('UNAVAILABLE', message);
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE']);

@@ -1,0 +1,25 @@
+// The root pino logger: JSON by default, pretty in a terminal, with credentials redacted everywhere.
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.authorization',
+  '*.access_token',
+  '*.accessToken',
+  '*.client_secret',
+  '*.clientSecret',
+  '*.password',
+  '*.token',
+  '*.secret',
+];
+
+export function createLogger(options: { level: string; pretty: boolean }, destination?: DestinationStream): Logger {
+  const base = { level: options.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  if (destination) return pino(base, destination);
+  if (options.pretty) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
+  }
+  return pino(base);
+}
