@@ -1,0 +1,83 @@
+// Walks every root field of the schema and proves each refuses a caller without the right token.
+import { randomUUID } from 'node:crypto';
+import { buildSchema } from 'graphql';
+import { loadTypeDefs } from '../src/schema';
+import { graphql } from './support/graphql';
+import { startTestServer, type TestServer } from './support/server';
+
+type Caller = { kind: 'anyToken' } | { kind: 'user' } | { kind: 'machine'; scope: string };
+
+interface RootFieldAccess {
+  caller: Caller;
+  /** A call of the field with valid arguments. */
+  operation: string;
+  variables?: () => Record<string, unknown>;
+}
+
+const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions'];
+
+// Every root field must be listed here: the first test fails when one is added without an entry.
+const ACCESS: Record<string, RootFieldAccess> = {
+  'Query.viewer': { caller: { kind: 'anyToken' }, operation: '{ viewer { kind } }' },
+  'Mutation.addUser': {
+    caller: { kind: 'machine', scope: 'create:users' },
+    operation: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }',
+    variables: () => ({ input: { auth0Id: `auth0|${randomUUID()}` } }),
+  },
+};
+
+const schema = buildSchema(loadTypeDefs().join('\n'));
+const rootFields = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]
+  .filter((type) => type != null)
+  .flatMap((type) => Object.keys(type.getFields()).map((field) => `${type.name}.${field}`));
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+const call = (access: RootFieldAccess, token: string | null) => graphql(server, { query: access.operation, variables: access.variables?.() ?? {}, token });
+
+it('every root field of the schema states who may call it', () => {
+  expect(rootFields.length).toBeGreaterThan(0);
+  expect(rootFields.filter((field) => !(field in ACCESS))).toEqual([]);
+  expect(Object.keys(ACCESS).filter((field) => !rootFields.includes(field))).toEqual([]);
+});
+
+describe.each(rootFields)('%s', (field) => {
+  const access = (): RootFieldAccess => {
+    const entry = ACCESS[field];
+    if (!entry) throw new Error(`${field} has no entry in ACCESS`);
+    return entry;
+  };
+
+  it('refuses a request without a token with 401', async () => {
+    const response = await call(access(), null);
+    expect(response.status).toBe(401);
+    expect(response.data).toBeUndefined();
+  });
+
+  it('refuses callers without the right token with FORBIDDEN, and answers the right one', async () => {
+    const { caller } = access();
+    const wrongCallers: string[] = [];
+    let rightCaller: string;
+    if (caller.kind === 'user') {
+      wrongCallers.push(await server.machineToken(ALL_SCOPES));
+      rightCaller = await server.userToken(`auth0|${randomUUID()}`);
+    } else if (caller.kind === 'machine') {
+      wrongCallers.push(await server.userToken(`auth0|${randomUUID()}`));
+      wrongCallers.push(await server.machineToken(ALL_SCOPES.filter((scope) => scope !== caller.scope)));
+      rightCaller = await server.machineToken([caller.scope]);
+    } else {
+      rightCaller = await server.userToken(`auth0|${randomUUID()}`);
+    }
+    for (const token of wrongCallers) {
+      const response = await call(access(), token);
+      expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    }
+    const allowed = await call(access(), rightCaller);
+    expect(allowed.errors).toBeUndefined();
+    expect(allowed.status).toBe(200);
+  });
+});
