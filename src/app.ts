@@ -47,6 +47,9 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors,
     plugins: [logUnexpectedErrors()],
+    // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
+    // Apollo's own signal handlers would race it and re-raise the signal.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
 
