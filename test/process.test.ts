@@ -104,9 +104,7 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
     const first = startServerProcess(env);
     try {
       await first.waitForOutput(/Local development issuer/);
-      const { stdout: token } = await run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--machine'], { cwd: ROOT, env: { ...process.env, ...env } });
-      const created = await supertest(`http://localhost:${env.PORT}`).post('/graphql').set('authorization', `Bearer ${token.trim()}`).send({ query: ADD_USER, variables: { input: { auth0Id } } });
-      expect(created.body.data.addUser.created).toBe(true);
+      expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: true, user: { auth0Id, name: null } });
       first.signal('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(fs.existsSync(path.join(env.EMBEDDED_POSTGRES_DIR, 'postmaster.pid'))).toBe(false);
@@ -117,9 +115,7 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
     const second = startServerProcess(env);
     try {
       await second.waitForOutput(/GraphQL API ready/);
-      const { stdout: token } = await run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--machine'], { cwd: ROOT, env: { ...process.env, ...env } });
-      const again = await supertest(`http://localhost:${env.PORT}`).post('/graphql').set('authorization', `Bearer ${token.trim()}`).send({ query: ADD_USER, variables: { input: { auth0Id } } });
-      expect(again.body.data.addUser.created).toBe(false);
+      expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: false, user: { auth0Id, name: null } });
       second.signal('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {
@@ -127,6 +123,16 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
     }
   });
 });
+
+// As a newcomer would: a token from `npm run token`, then addUser against the running server.
+async function addUserWithMintedToken(env: Record<string, string>, auth0Id: string): Promise<unknown> {
+  const { stdout: token } = await run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', '--machine'], { cwd: ROOT, env: { ...process.env, ...env } });
+  const response = await supertest(`http://localhost:${env.PORT}`)
+    .post('/graphql')
+    .set('authorization', `Bearer ${token.trim()}`)
+    .send({ query: ADD_USER, variables: { input: { auth0Id } } });
+  return response.body.data.addUser;
+}
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
