@@ -35,6 +35,8 @@ describe('with DATABASE_URL', () => {
     locker.on('error', () => {});
     try {
       await server.waitForOutput(/GraphQL API ready/);
+      expect(server.output()).toContain('"database":"external"');
+      expect(server.output()).not.toContain('embedded postgres');
       const auth0Id = `google-oauth2|${randomUUID()}`;
       const token = await issuer.issuer.sign({ kind: 'machine', scopes: ['create:users'] });
       const api = supertest(`http://127.0.0.1:${port}`);
