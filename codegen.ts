@@ -12,8 +12,11 @@ const config: CodegenConfig = {
         useIndexSignature: false,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: 'Date' },
-        mappers: { User: '../generated/prisma/client#User as UserModel' },
+        scalars: { DateTime: 'Date', MinorUnits: 'bigint' },
+        mappers: {
+          User: '../generated/prisma/client#User as UserModel',
+          Transaction: '../generated/prisma/client#Transaction as TransactionModel',
+        },
         inputMaybeValue: 'T | null | undefined',
       },
     },

@@ -11,7 +11,7 @@ import type { DevIssuer } from './auth/dev-issuer';
 import { requireToken, tokenErrorHandler } from './auth/require-token';
 import { viewerFromClaims, type TokenClaims } from './auth/viewer';
 import type { Config } from './config';
-import type { GraphQLContext } from './context';
+import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
 import { KNOWN_CODES } from './errors';
 import { loadTypeDefs, resolvers } from './schema';
@@ -94,6 +94,7 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
         logger: req.log,
         requestId: String(req.id),
         services,
+        loaders: createLoaders(services),
       }),
     }),
   );

@@ -1,4 +1,5 @@
 // The whole environment, read once and validated into one typed object.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -28,6 +29,9 @@ const EnvSchema = z.object({
   AUTH0_ISSUER_BASE_URL: z.preprocess(emptyAsUndefined, z.url().optional()),
   AUTH0_AUDIENCE: optionalString,
   AUTH0_CREATE_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('create:users')),
+  AUTH0_READ_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('read:users')),
+  AUTH0_READ_TRANSACTIONS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('read:transactions')),
+  CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   AUTH0_CLAIMS_NAMESPACE: z.preprocess(emptyAsUndefined, z.url().default('https://auth0-postgres-sync.example/')),
   DEV_ISSUER_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/dev-issuer')),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -54,10 +58,14 @@ export interface Config {
     jwksUri: string;
     audience: string;
     createUsersScope: string;
+    readUsersScope: string;
+    readTransactionsScope: string;
     claimsNamespace: string;
     devIssuerDir: string;
   };
   graphql: { introspection: boolean };
+  /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
+  cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
 }
 
@@ -95,10 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       jwksUri: new URL('.well-known/jwks.json', issuer).toString(),
       audience: e.AUTH0_AUDIENCE ?? DEV_AUDIENCE,
       createUsersScope: e.AUTH0_CREATE_USERS_SCOPE,
+      readUsersScope: e.AUTH0_READ_USERS_SCOPE,
+      readTransactionsScope: e.AUTH0_READ_TRANSACTIONS_SCOPE,
       claimsNamespace: withTrailingSlash(e.AUTH0_CLAIMS_NAMESPACE),
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
     },
     graphql: { introspection: e.NODE_ENV !== 'production' || e.GRAPHQL_INTROSPECTION },
+    cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
       pretty: e.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) && e.NODE_ENV !== 'production' : e.LOG_PRETTY === 'true',

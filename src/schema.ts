@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Resolvers } from './generated/graphql';
 import { DateTimeScalar } from './modules/system/date-time-scalar';
 import * as system from './modules/system/system-resolvers';
+import { MinorUnitsScalar } from './modules/transactions/minor-units-scalar';
+import * as transactions from './modules/transactions/transactions-resolvers';
 import * as users from './modules/users/users-resolvers';
 
 const MODULES_DIR = path.join(__dirname, 'modules');
@@ -19,10 +21,21 @@ export function loadTypeDefs(): string[] {
 // Written out key by key: a spread of several maps would silently drop duplicate Query keys.
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
+  MinorUnits: MinorUnitsScalar,
   Query: {
     viewer: system.viewer,
+    me: users.me,
+    user: users.user,
+    users: users.users,
   },
   Mutation: {
     addUser: users.addUser,
+    createTransaction: transactions.createTransaction,
+    updateTransaction: transactions.updateTransaction,
+    deleteTransaction: transactions.deleteTransaction,
+  },
+  User: {
+    transactions: transactions.transactions,
+    transactionSummary: transactions.transactionSummary,
   },
 };

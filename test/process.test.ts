@@ -150,3 +150,21 @@ function getOnNewConnection(url: string): Promise<number> {
     http.get(url, { agent: false }, (response) => resolve(response.statusCode ?? 0)).on('error', reject);
   });
 }
+
+describe('npm run db:seed', () => {
+  it('fills a database with a few users and their transactions, and adds nothing on a second run', async () => {
+    const database = await createTestDatabase({ migrate: false });
+    try {
+      const seed = () => run(process.execPath, ['--import', 'tsx', 'src/cli/seed.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+      const counts = () =>
+        withClient(database.url, async (client) => (await client.query('SELECT (SELECT count(*) FROM users)::int AS users, (SELECT count(*) FROM transactions)::int AS transactions')).rows[0]);
+      const { stdout } = await seed();
+      expect(stdout).toContain("npm run -s token -- --user 'google-oauth2|seed-ada'");
+      expect(await counts()).toEqual({ users: 3, transactions: 120 });
+      await seed();
+      expect(await counts()).toEqual({ users: 3, transactions: 120 });
+    } finally {
+      await database.drop();
+    }
+  });
+});

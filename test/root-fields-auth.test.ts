@@ -12,6 +12,8 @@ interface RootFieldAccess {
   /** A call of the field with valid arguments. */
   operation: string;
   variables?: () => Record<string, unknown>;
+  /** What the right caller gets with these variables: data, or NOT_FOUND for an id that is not theirs. */
+  rightCallerGets?: 'data' | 'NOT_FOUND';
 }
 
 const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions'];
@@ -19,6 +21,30 @@ const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions'];
 // Every root field must be listed here: the first test fails when one is added without an entry.
 const ACCESS: Record<string, RootFieldAccess> = {
   'Query.viewer': { caller: { kind: 'anyToken' }, operation: '{ viewer { kind } }' },
+  'Query.me': { caller: { kind: 'user' }, operation: '{ me { id } }' },
+  'Query.user': {
+    caller: { kind: 'machine', scope: 'read:users' },
+    operation: 'query ($id: String!) { user(auth0Id: $id) { id } }',
+    variables: () => ({ id: `auth0|${randomUUID()}` }),
+  },
+  'Query.users': { caller: { kind: 'machine', scope: 'read:users' }, operation: '{ users(first: 1) { edges { cursor } } }' },
+  'Mutation.createTransaction': {
+    caller: { kind: 'user' },
+    operation: 'mutation ($input: CreateTransactionInput!) { createTransaction(input: $input) { id } }',
+    variables: () => ({ input: { amountMinor: 100, currency: 'EUR', occurredAt: '2026-01-01T00:00:00Z' } }),
+  },
+  'Mutation.updateTransaction': {
+    caller: { kind: 'user' },
+    operation: 'mutation ($id: ID!) { updateTransaction(id: $id, input: { amountMinor: 1 }) { id } }',
+    variables: () => ({ id: randomUUID() }),
+    rightCallerGets: 'NOT_FOUND',
+  },
+  'Mutation.deleteTransaction': {
+    caller: { kind: 'user' },
+    operation: 'mutation ($id: ID!) { deleteTransaction(id: $id) { deletedId } }',
+    variables: () => ({ id: randomUUID() }),
+    rightCallerGets: 'NOT_FOUND',
+  },
   'Mutation.addUser': {
     caller: { kind: 'machine', scope: 'create:users' },
     operation: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }',
@@ -77,7 +103,8 @@ describe.each(rootFields)('%s', (field) => {
       expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
     }
     const allowed = await call(access(), rightCaller);
-    expect(allowed.errors).toBeUndefined();
     expect(allowed.status).toBe(200);
+    if (access().rightCallerGets === 'NOT_FOUND') expect(allowed.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
+    else expect(allowed.errors).toBeUndefined();
   });
 });

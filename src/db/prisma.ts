@@ -9,17 +9,21 @@ export interface PrismaOptions {
   connectionString: string;
   poolSize: number;
   logger: Logger;
+  /** Called with the SQL of every query (tests count them). */
+  onQuery?: (sql: string) => void;
 }
 
-export function createPrismaClient({ connectionString, poolSize, logger }: PrismaOptions): PrismaClient {
+export function createPrismaClient({ connectionString, poolSize, logger, onQuery }: PrismaOptions): PrismaClient {
   const adapter = new PrismaPg({ connectionString, max: poolSize });
   const prisma = new PrismaClient({
     adapter,
     log: [
       { emit: 'event', level: 'warn' },
       { emit: 'event', level: 'error' },
+      ...(onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : []),
     ],
   });
+  if (onQuery) prisma.$on('query' as never, (event: { query: string }) => onQuery(event.query));
   const log = logger.child({ module: 'prisma' });
   prisma.$on('warn', (event) => log.warn({ target: event.target }, event.message));
   prisma.$on('error', (event) => log.error({ target: event.target }, event.message));

@@ -19,6 +19,8 @@ export interface TestServer {
   database: TestDatabase;
   issuer: TestIssuer;
   logs: string[];
+  /** The SQL of every query the app has sent, in order. */
+  queries: string[];
   request(): supertest.Agent;
   machineToken(scopes?: string[]): Promise<string>;
   userToken(sub: string, extraClaims?: Record<string, unknown>): Promise<string>;
@@ -48,7 +50,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const logs: string[] = [];
   const logger = createLogger(config.log, { write: (line: string) => void logs.push(line) });
-  const prisma = createPrismaClient({ connectionString: database.url, poolSize: config.database.poolSize, logger });
+  const queries: string[] = [];
+  const prisma = createPrismaClient({ connectionString: database.url, poolSize: config.database.poolSize, logger, onQuery: (sql) => void queries.push(sql) });
   const { app, apollo } = await createApp({ config, prisma, logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -63,6 +66,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     database,
     issuer,
     logs,
+    queries,
     request: () => supertest.agent(url),
     machineToken: (scopes = ['create:users']) => issuer.issuer.sign({ kind: 'machine', scopes }),
     userToken: (sub, extraClaims) => issuer.issuer.sign({ kind: 'user', sub, extraClaims }),

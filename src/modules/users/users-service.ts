@@ -1,8 +1,11 @@
 // Owns the users table: the idempotent upsert by Auth0 id.
 import { Prisma } from '../../generated/prisma/client';
 import type { User } from '../../generated/prisma/client';
+import type { UserViewer } from '../../auth/viewer';
 import type { PrismaClient } from '../../db/prisma';
-import { parseUserProfile } from './user-input';
+import { badUserInput, forbidden } from '../../errors';
+import { CursorCodec, pageSize, toPage, type Page } from '../common/cursor';
+import { Auth0IdSchema, isEmailAddress, parseUserProfile } from './user-input';
 
 export interface UpsertResult {
   user: User;
@@ -22,8 +25,49 @@ const PROFILE_COLUMNS = {
   connection: 'connection',
 } as const;
 
+const USERS_LIST = 'users';
+
 export class UsersService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly cursors: CursorCodec,
+    private readonly claimsNamespace: string,
+  ) {}
+
+  findByAuth0Id(auth0Id: string): Promise<User | null> {
+    if (!Auth0IdSchema.safeParse(auth0Id).success) throw badUserInput('auth0Id', 'must be an Auth0 user id such as "google-oauth2|1098..."');
+    return this.prisma.user.findUnique({ where: { auth0Id } });
+  }
+
+  /**
+   * The viewer's row, created on the spot from the token when it is missing (the Action failed, or
+   * the user predates it). Concurrent first requests meet in ON CONFLICT DO NOTHING: one row.
+   */
+  async findOrProvision(viewer: UserViewer): Promise<User> {
+    const existing = await this.prisma.user.findUnique({ where: { auth0Id: viewer.auth0Id } });
+    if (existing) return existing;
+    if (!Auth0IdSchema.safeParse(viewer.auth0Id).success) throw forbidden('The token\'s subject is not an Auth0 user id.');
+    const email = viewer.claims[`${this.claimsNamespace}email`];
+    const emailVerified = viewer.claims[`${this.claimsNamespace}email_verified`];
+    const connection = viewer.auth0Id.slice(0, viewer.auth0Id.indexOf('|'));
+    const inserted = await this.prisma.$queryRaw<User[]>`
+      INSERT INTO users (auth0_id, email, email_verified, connection)
+      VALUES (${viewer.auth0Id}, ${typeof email === 'string' && isEmailAddress(email) ? email : null},
+              ${emailVerified === true}, ${connection})
+      ON CONFLICT (auth0_id) DO NOTHING
+      RETURNING ${USER_COLUMNS}`;
+    return inserted[0] ?? (await this.prisma.user.findUniqueOrThrow({ where: { auth0Id: viewer.auth0Id } }));
+  }
+
+  /** Users newest first, by keyset on (created_at, id). */
+  async listPage(args: { first?: number | null; after?: string | null }): Promise<Page<User>> {
+    const size = pageSize(args.first);
+    const after = args.after == null ? undefined : this.cursors.decode(args.after, USERS_LIST);
+    const keyset = after ? Prisma.sql`WHERE (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<User[]>`
+      SELECT ${USER_COLUMNS} FROM users ${keyset} ORDER BY created_at DESC, id DESC LIMIT ${size + 1}`;
+    return toPage(rows, size, (user) => this.cursors.encode(USERS_LIST, [user.createdAt.toISOString(), user.id]));
+  }
 
   /**
    * Creates the user or updates the profile in one INSERT ... ON CONFLICT statement, so retries,
