@@ -1,0 +1,104 @@
+// The state an Auth0 tenant keeps between logins: users (login counts, app_metadata) and an Action's cache.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface TenantUser {
+  user_id: string;
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  picture?: string;
+  connection: string;
+  logins_count: number;
+  created_at: string;
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+}
+
+interface CacheEntry {
+  value: string;
+  expires_at: number;
+}
+
+export type CacheWriteResult = { type: 'success'; record?: { value: string; expires_at: number } } | { type: 'error'; code: string };
+
+// Auth0's documented Actions cache limits.
+const CACHE_DEFAULT_TTL_MS = 15 * 60 * 1000;
+const CACHE_MAX_TTL_MS = 24 * 60 * 60 * 1000;
+const CACHE_MAX_ENTRIES = 20;
+const CACHE_MAX_KEY_BYTES = 64;
+const CACHE_MAX_VALUE_BYTES = 4 * 1024;
+const CACHE_MAX_TOTAL_BYTES = 8 * 1024;
+
+/** api.cache as Auth0 documents it: string values, ttl in milliseconds, get returns { value, expires_at }. */
+export class ActionCache {
+  constructor(
+    private readonly entries = new Map<string, CacheEntry>(),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string): { value: string; expires_at: number } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires_at <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return { value: entry.value, expires_at: entry.expires_at };
+  }
+
+  set(key: string, value: unknown, options: { ttl?: number; expires_at?: number } = {}): CacheWriteResult {
+    if (typeof value !== 'string') return { type: 'error', code: 'INVALID_VALUE' };
+    if (Buffer.byteLength(key) > CACHE_MAX_KEY_BYTES) return { type: 'error', code: 'KEY_TOO_LARGE' };
+    if (Buffer.byteLength(value) > CACHE_MAX_VALUE_BYTES) return { type: 'error', code: 'VALUE_TOO_LARGE' };
+    const now = this.now();
+    const requested = options.expires_at ?? now + (options.ttl ?? CACHE_DEFAULT_TTL_MS);
+    const expires_at = Math.min(requested, now + CACHE_MAX_TTL_MS);
+    const others = [...this.entries].filter(([other]) => other !== key);
+    if (others.length >= CACHE_MAX_ENTRIES) return { type: 'error', code: 'TOO_MANY_ENTRIES' };
+    const total = others.reduce((sum, [k, entry]) => sum + Buffer.byteLength(k) + Buffer.byteLength(entry.value), Buffer.byteLength(key) + Buffer.byteLength(value));
+    if (total > CACHE_MAX_TOTAL_BYTES) return { type: 'error', code: 'CACHE_FULL' };
+    this.entries.set(key, { value, expires_at });
+    return { type: 'success', record: { value, expires_at } };
+  }
+
+  delete(key: string): CacheWriteResult {
+    this.entries.delete(key);
+    return { type: 'success' };
+  }
+
+  toJSON(): Record<string, CacheEntry> {
+    return Object.fromEntries(this.entries);
+  }
+}
+
+/** Users and one Action's cache; optionally kept in a JSON file so that state outlives a process. */
+export class SimulatedTenant {
+  readonly users = new Map<string, TenantUser>();
+  readonly cache: ActionCache;
+
+  constructor(
+    private readonly file?: string,
+    now: () => number = Date.now,
+  ) {
+    const saved = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { users?: TenantUser[]; cache?: Record<string, CacheEntry> }) : {};
+    for (const user of saved.users ?? []) this.users.set(user.user_id, user);
+    this.cache = new ActionCache(new Map(Object.entries(saved.cache ?? {})), now);
+  }
+
+  /** The user signing in, created on their first sign-up as Auth0 would. */
+  signIn(profile: Omit<TenantUser, 'logins_count' | 'created_at' | 'app_metadata' | 'user_metadata'>): TenantUser {
+    const existing = this.users.get(profile.user_id);
+    const user: TenantUser = existing ?? { ...profile, logins_count: 0, created_at: new Date().toISOString(), app_metadata: {}, user_metadata: {} };
+    // Auth0 counts the login before the Actions run, and counts it even if an Action fails.
+    user.logins_count += 1;
+    this.users.set(user.user_id, user);
+    return user;
+  }
+
+  save(): void {
+    if (!this.file) return;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    fs.writeFileSync(this.file, JSON.stringify({ users: [...this.users.values()], cache: this.cache.toJSON() }, null, 2), { mode: 0o600 });
+  }
+}
