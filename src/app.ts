@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -13,6 +16,8 @@ import { viewerFromClaims, type TokenClaims } from './auth/viewer';
 import type { Config } from './config';
 import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
+import { ALWAYS_READY, type Readiness } from './db/readiness';
+import { isDatabaseUnavailable } from './db/unavailable';
 import { KNOWN_CODES } from './errors';
 import { loadTypeDefs, resolvers } from './schema';
 import { createServices } from './services';
@@ -23,6 +28,8 @@ export interface AppDependencies {
   logger: Logger;
   /** The local development issuer, mounted at the root when given (never in production). */
   devIssuer?: DevIssuer;
+  /** Whether the database has been reached and migrated; until then /graphql answers 503. */
+  readiness?: Readiness;
 }
 
 // Codes that describe the client's own request; everything else is masked as internal.
@@ -36,17 +43,33 @@ const CLIENT_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+const RETRY_AFTER_SECONDS = '5';
+const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-export async function createApp({ config, prisma, logger, devIssuer }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
+export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
   const services = createServices(config, prisma);
+  const { limits } = config.graphql;
+  // Hostile documents are refused at parse or validation time, before anything executes.
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.depth },
+    maxAliases: { n: limits.aliases },
+    maxTokens: { n: limits.tokens },
+    maxDirectives: { n: limits.directives },
+    costLimit: { maxCost: limits.cost },
+    blockFieldSuggestion: { enabled: !config.graphql.fieldSuggestions },
+  }).protect();
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs: loadTypeDefs(),
     resolvers,
     introspection: config.graphql.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    validationRules: armor.validationRules,
     formatError: maskInternalErrors,
-    plugins: [logUnexpectedErrors()],
+    plugins: [...armor.plugins, logUnexpectedErrors(), answerUnavailableWith503()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -55,6 +78,10 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
 
   const app = express();
   app.disable('x-powered-by');
+  if (config.http.trustProxy !== false) app.set('trust proxy', config.http.trustProxy);
+  // Security headers everywhere but /graphql, where a strict CSP would break the GraphQL tooling.
+  const headers = helmet();
+  app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
   app.use(
     pinoHttp({
       logger,
@@ -78,6 +105,10 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (req, res) => {
+    if (!readiness.isReady()) {
+      res.status(503).json({ status: 'starting', reason: 'database not reached or not migrated yet' });
+      return;
+    }
     try {
       await prisma.$queryRaw`SELECT 1`;
       res.json({ status: 'ready' });
@@ -91,8 +122,11 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
 
   app.use(
     '/graphql',
+    rateLimitPerIp(config),
     requireToken(config.auth),
-    express.json({ limit: '100kb' }),
+    rateLimitPerCaller(config),
+    refuseUntilReady(readiness),
+    express.json({ limit: config.http.bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         viewer: viewerFromClaims((req.auth?.payload ?? {}) as TokenClaims),
@@ -110,6 +144,7 @@ export async function createApp({ config, prisma, logger, devIssuer }: AppDepend
 }
 
 function maskInternalErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (isDatabaseUnavailable(unwrapResolverError(error))) return UNAVAILABLE;
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
     const original = unwrapResolverError(error);
@@ -126,12 +161,62 @@ function logUnexpectedErrors(): ApolloServerPlugin<GraphQLContext> {
           for (const error of errors) {
             const code = error.extensions?.code;
             if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) continue;
+            if (isDatabaseUnavailable(unwrapResolverError(error))) {
+              contextValue.logger.warn({ path: error.path }, 'database unavailable; answered UNAVAILABLE');
+              continue;
+            }
             contextValue.logger.error({ err: unwrapResolverError(error), path: error.path }, 'unexpected error in a GraphQL request');
           }
         },
       };
     },
   };
+}
+
+// A client (the Post Login Action first) must see an outage as a failure to retry, not as a 200.
+function answerUnavailableWith503(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          if (response.body.singleResult.errors?.some((error) => error.extensions?.code === 'UNAVAILABLE')) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', RETRY_AFTER_SECONDS);
+          }
+        },
+      };
+    },
+  };
+}
+
+function refuseUntilReady(readiness: Readiness): RequestHandler {
+  return (_req, res, next) => {
+    if (readiness.isReady()) return next();
+    res.status(503).set('retry-after', RETRY_AFTER_SECONDS).json({ errors: [UNAVAILABLE] });
+  };
+}
+
+const tooManyRequests: RequestHandler = (_req, res) => {
+  res.status(429).json({ errors: [{ message: 'Too many requests; slow down and retry after the time in Retry-After.', extensions: { code: 'RATE_LIMITED' } }] });
+};
+
+/** Before the token is checked, so that floods of bad tokens are limited too. */
+function rateLimitPerIp(config: Config): RequestHandler {
+  return rateLimit({ windowMs: config.rateLimit.windowMs, limit: config.rateLimit.perIp, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooManyRequests });
+}
+
+/** Per token subject; machine clients get a budget large enough for a sign-up storm. */
+function rateLimitPerCaller(config: Config): RequestHandler {
+  const isMachine = (req: express.Request) => viewerFromClaims((req.auth?.payload ?? {}) as TokenClaims).kind === 'machine';
+  return rateLimit({
+    windowMs: config.rateLimit.windowMs,
+    limit: (req) => (isMachine(req) ? config.rateLimit.perMachine : config.rateLimit.perUser),
+    keyGenerator: (req) => `sub:${String(req.auth?.payload.sub)}`,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: tooManyRequests,
+  });
 }
 
 // Body-parser failures (bad JSON, too large) keep their status; anything else is a masked 500.

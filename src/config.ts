@@ -37,17 +37,38 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   LOG_PRETTY: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', 'auto']).default('auto')),
   GRAPHQL_INTROSPECTION: bool(false),
+  GRAPHQL_MAX_DEPTH: positiveInt(10),
+  GRAPHQL_MAX_ALIASES: positiveInt(15),
+  GRAPHQL_MAX_TOKENS: positiveInt(1000),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(20),
+  GRAPHQL_MAX_COST: positiveInt(5000),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
+  HTTP_BODY_LIMIT: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb')),
+  RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
+  RATE_LIMIT_PER_IP: positiveInt(600),
+  RATE_LIMIT_PER_USER: positiveInt(300),
+  RATE_LIMIT_PER_MACHINE: positiveInt(6000),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000),
+  DATABASE_POOL_TIMEOUT_MS: positiveInt(3000),
+  DATABASE_RETRY_MAX_MS: positiveInt(30_000),
+  JWKS_CACHE_MAX_AGE_MS: positiveInt(60 * 60 * 1000),
+  JWKS_COOLDOWN_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(30_000)),
 });
 
 export const DEV_AUDIENCE = 'https://auth0-postgres-sync.local/api';
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string | undefined; port: number };
   database: {
     /** A Postgres given by the operator; when absent the embedded one is started. */
     url: string | undefined;
     poolSize: number;
+    /** Every statement is cancelled after this long (Postgres statement_timeout). */
+    statementTimeoutMs: number;
+    /** How long a request waits for a pool connection before failing with UNAVAILABLE. */
+    poolTimeoutMs: number;
+    /** The longest pause between attempts to reach the database at start-up. */
+    retryMaxMs: number;
     embedded: { dir: string; port: number };
   };
   auth: {
@@ -62,8 +83,25 @@ export interface Config {
     readTransactionsScope: string;
     claimsNamespace: string;
     devIssuerDir: string;
+    /** Known signing keys keep verifying from the cache this long, even while the JWKS is unreachable. */
+    jwksCacheMaxAgeMs: number;
+    /** The least time between two JWKS fetches for an unknown key id (key rotation). */
+    jwksCooldownMs: number;
   };
-  graphql: { introspection: boolean };
+  graphql: {
+    introspection: boolean;
+    /** Field suggestions ("did you mean ...") leak the schema; off in production. */
+    fieldSuggestions: boolean;
+    limits: { depth: number; aliases: number; tokens: number; directives: number; cost: number };
+  };
+  http: {
+    host: string | undefined;
+    port: number;
+    bodyLimit: string;
+    /** Express's `trust proxy`: set it behind ngrok or a load balancer so rate limits see the client's address. */
+    trustProxy: boolean | number | string;
+  };
+  rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -91,10 +129,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const issuer = withTrailingSlash(issuerBase ?? `http://localhost:${e.PORT}/`);
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, bodyLimit: e.HTTP_BODY_LIMIT, trustProxy: parseTrustProxy(e.TRUST_PROXY) },
+    rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, perIp: e.RATE_LIMIT_PER_IP, perUser: e.RATE_LIMIT_PER_USER, perMachine: e.RATE_LIMIT_PER_MACHINE },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
+      retryMaxMs: e.DATABASE_RETRY_MAX_MS,
       embedded: { dir: path.resolve(cwd, e.EMBEDDED_POSTGRES_DIR), port: e.EMBEDDED_POSTGRES_PORT },
     },
     auth: {
@@ -107,14 +149,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       readTransactionsScope: e.AUTH0_READ_TRANSACTIONS_SCOPE,
       claimsNamespace: withTrailingSlash(e.AUTH0_CLAIMS_NAMESPACE),
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
+      jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
+      jwksCooldownMs: e.JWKS_COOLDOWN_MS,
     },
-    graphql: { introspection: e.NODE_ENV !== 'production' || e.GRAPHQL_INTROSPECTION },
+    graphql: {
+      introspection: e.NODE_ENV !== 'production' || e.GRAPHQL_INTROSPECTION,
+      fieldSuggestions: e.NODE_ENV !== 'production',
+      limits: { depth: e.GRAPHQL_MAX_DEPTH, aliases: e.GRAPHQL_MAX_ALIASES, tokens: e.GRAPHQL_MAX_TOKENS, directives: e.GRAPHQL_MAX_DIRECTIVES, cost: e.GRAPHQL_MAX_COST },
+    },
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
       pretty: e.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) && e.NODE_ENV !== 'production' : e.LOG_PRETTY === 'true',
     },
   };
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 function withTrailingSlash(url: string): string {

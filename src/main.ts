@@ -4,8 +4,8 @@ import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
-import { applyMigrations } from './db/migrate';
 import { createPrismaClient } from './db/prisma';
+import { DatabaseReadiness } from './db/readiness';
 import { createLogger } from './logger';
 
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -15,26 +15,42 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log);
   const database = await openDatabase(config.database, logger);
   let stopping = false;
-  try {
-    await applyMigrations({ connectionString: database.connectionString, logger });
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const prisma = createPrismaClient({ connectionString: database.connectionString, poolSize: config.database.poolSize, logger });
+  let server: Server | undefined;
+  const prisma = createPrismaClient({
+    connectionString: database.connectionString,
+    poolSize: config.database.poolSize,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    poolTimeoutMs: config.database.poolTimeoutMs,
+    logger,
+  });
+  // The server listens at once; /readyz says when the database has been reached and migrated.
+  const readiness = new DatabaseReadiness({
+    connectionString: database.connectionString,
+    logger,
+    maxDelayMs: config.database.retryMaxMs,
+    onFatal: (error) => {
+      logger.fatal(error.message);
+      void shutdown('migration failed', 1);
+    },
+  });
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
-  const { app, apollo } = await createApp({ config, prisma, logger, devIssuer });
+  const { app, apollo } = await createApp({ config, prisma, logger, devIssuer, readiness });
 
-  const server: Server = app.listen(config.http.port, config.http.host ?? '::');
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `GraphQL API ready at http://localhost:${config.http.port}/graphql`);
+  const listening = app.listen(config.http.port, config.http.host ?? '::');
+  server = listening;
+  await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
+  logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `listening on port ${config.http.port}`);
   if (devIssuer) printDevIssuerBanner(config, devIssuer);
+  void readiness.done.then(() => {
+    if (readiness.isReady()) logger.info(`GraphQL API ready at http://localhost:${config.http.port}/graphql`);
+  });
 
-  const shutdown = async (signal: string) => {
+  async function shutdown(signal: string, exitCode = 0): Promise<void> {
     if (stopping) return;
     stopping = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    readiness.stop();
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeIdleConnections();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
     const force = setTimeout(() => {
       logger.error('requests did not finish in time; exiting');
@@ -46,8 +62,8 @@ async function main(): Promise<void> {
     await prisma.$disconnect();
     await database.close();
     logger.info('stopped');
-    process.exit(0);
-  };
+    process.exit(exitCode);
+  }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

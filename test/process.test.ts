@@ -105,7 +105,8 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
 
     const first = startServerProcess(env);
     try {
-      await first.waitForOutput(/Local development issuer/);
+      await first.waitForOutput(/GraphQL API ready/);
+      expect(first.output()).toContain('Local development issuer');
       expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: true, user: { auth0Id, name: null } });
       first.signal('SIGTERM');
       expect(await first.exited).toBe(0);

@@ -9,6 +9,11 @@ export function requireToken(config: Config['auth']): RequestHandler {
     jwksUri: config.jwksUri,
     audience: config.audience,
     tokenSigningAlg: 'RS256',
+    // Known keys keep verifying from the cache while the JWKS is unreachable; an unknown key id
+    // (rotation) refetches it, at most once per cooldown.
+    cacheMaxAge: config.jwksCacheMaxAgeMs,
+    cooldownDuration: config.jwksCooldownMs,
+    timeoutDuration: 5000,
     // A request with a bad token must be refused, never treated as anonymous.
     authRequired: true,
     dpop: { enabled: false },

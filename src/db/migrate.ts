@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './unavailable';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
 
@@ -125,6 +126,8 @@ async function applyOne(client: Client, migration: MigrationFile): Promise<void>
     );
     await client.query('COMMIT');
   } catch (error) {
+    // The database going away mid-migration is an outage to retry, not a broken migration.
+    if (isDatabaseUnavailable(error)) throw error;
     await client.query('ROLLBACK');
     const reason = error instanceof Error ? error.message : String(error);
     throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${reason}`, { cause: error });

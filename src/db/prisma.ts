@@ -8,13 +8,22 @@ export type { PrismaClient };
 export interface PrismaOptions {
   connectionString: string;
   poolSize: number;
+  /** Postgres cancels any statement running longer (statement_timeout). */
+  statementTimeoutMs?: number;
+  /** A request waits this long for a pooled connection (also when the database is unreachable). */
+  poolTimeoutMs?: number;
   logger: Logger;
   /** Called with the SQL of every query (tests count them). */
   onQuery?: (sql: string) => void;
 }
 
-export function createPrismaClient({ connectionString, poolSize, logger, onQuery }: PrismaOptions): PrismaClient {
-  const adapter = new PrismaPg({ connectionString, max: poolSize });
+export function createPrismaClient({ connectionString, poolSize, statementTimeoutMs, poolTimeoutMs, logger, onQuery }: PrismaOptions): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString,
+    max: poolSize,
+    statement_timeout: statementTimeoutMs,
+    connectionTimeoutMillis: poolTimeoutMs,
+  });
   const prisma = new PrismaClient({
     adapter,
     log: [

@@ -51,7 +51,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logs: string[] = [];
   const logger = createLogger(config.log, { write: (line: string) => void logs.push(line) });
   const queries: string[] = [];
-  const prisma = createPrismaClient({ connectionString: database.url, poolSize: config.database.poolSize, logger, onQuery: (sql) => void queries.push(sql) });
+  const prisma = createPrismaClient({
+    connectionString: database.url,
+    poolSize: config.database.poolSize,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    poolTimeoutMs: config.database.poolTimeoutMs,
+    logger,
+    onQuery: (sql) => void queries.push(sql),
+  });
   const { app, apollo } = await createApp({ config, prisma, logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
