@@ -55,7 +55,9 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   const armor = new ApolloArmor({
     maxDepth: { n: limits.depth },
     maxAliases: { n: limits.aliases },
-    maxTokens: { n: limits.tokens },
+    // graphql-js counts tokens while parsing (parseOptions below); armor's plugin would throw from a
+    // parsing hook, which Apollo answers with a 500.
+    maxTokens: { enabled: false },
     maxDirectives: { n: limits.directives },
     costLimit: { maxCost: limits.cost },
     blockFieldSuggestion: { enabled: !config.graphql.fieldSuggestions },
@@ -68,8 +70,9 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: limits.tokens },
     formatError: maskInternalErrors,
-    plugins: [...armor.plugins, logUnexpectedErrors(), answerUnavailableWith503()],
+    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -173,16 +176,21 @@ function logUnexpectedErrors(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-// A client (the Post Login Action first) must see an outage as a failure to retry, not as a 200.
-function answerUnavailableWith503(): ApolloServerPlugin<GraphQLContext> {
+// The HTTP status follows the errors: an outage is a 503 that a client (the Post Login Action
+// first) retries, never a 200; a document refused by a limit while parsing (graphql-armor's token
+// limit) is the client's 400, not the 500 Apollo gives errors thrown from parsing hooks.
+function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
           if (response.body.kind !== 'single') return;
-          if (response.body.singleResult.errors?.some((error) => error.extensions?.code === 'UNAVAILABLE')) {
+          const codes = new Set((response.body.singleResult.errors ?? []).map((error) => error.extensions?.code));
+          if (codes.has('UNAVAILABLE')) {
             response.http.status = 503;
             response.http.headers.set('retry-after', RETRY_AFTER_SECONDS);
+          } else if (codes.has('GRAPHQL_VALIDATION_FAILED') || codes.has('GRAPHQL_PARSE_FAILED')) {
+            response.http.status = 400;
           }
         },
       };

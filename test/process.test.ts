@@ -47,7 +47,10 @@ describe('with DATABASE_URL', () => {
       await locker.query('BEGIN');
       await locker.query('SELECT 1 FROM users WHERE auth0_id = $1 FOR UPDATE', [auth0Id]);
       const inFlight = api.post('/graphql').set('authorization', `Bearer ${token}`).send({ query: ADD_USER, variables: { input: { auth0Id, name: 'during shutdown' } } }).then((response) => response);
-      await waitUntil(async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO users%' AND pid <> pg_backend_pid()`)).rowCount === 1);
+      // Polled from a connection of its own: inside a transaction pg_stat_activity is a frozen snapshot.
+      await waitUntil(() =>
+        withClient(database.url, async (monitor) => (await monitor.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO users%'`)).rowCount === 1),
+      );
 
       server.signal('SIGTERM');
       await server.waitForOutput(/shutting down/);

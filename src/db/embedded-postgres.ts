@@ -28,6 +28,8 @@ export interface EmbeddedPostgres {
   /** Connection string of the maintenance database, for creating and dropping databases. */
   adminConnectionString: string;
   stop(): Promise<void>;
+  /** Starts it again after stop(), on the same data and port. */
+  start(): Promise<void>;
 }
 
 interface Credentials {
@@ -88,6 +90,7 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     connectionString: `${base}/${APP_DATABASE}`,
     adminConnectionString: `${base}/postgres`,
     stop: () => pg.stop(),
+    start: () => pg.start(),
   };
 }
 

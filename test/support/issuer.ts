@@ -34,6 +34,10 @@ export async function startTestIssuer(options: { audience?: string } = {}): Prom
     issuer,
     state,
     jwksFetches: () => jwksFetches,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -7,8 +7,8 @@ export const ROOT = path.resolve(__dirname, '../..');
 export interface ServerProcess {
   child: ChildProcess;
   output(): string;
-  /** Resolves when the output matches, rejects if the process exits first. */
-  waitForOutput(pattern: RegExp): Promise<void>;
+  /** Resolves when the output matches; rejects if the process exits first or after `timeoutMs`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
@@ -35,17 +35,23 @@ export function startServerProcess(env: Record<string, string>, script = 'src/ma
     output: () => output,
     exited,
     signal: (signal) => void child.kill(signal),
-    waitForOutput: (pattern) =>
+    waitForOutput: (pattern, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${output}`));
+        }, timeoutMs);
         const check = () => {
           if (pattern.test(output)) {
             listeners.delete(check);
+            clearTimeout(timer);
             resolve();
           }
         };
         listeners.add(check);
         check();
         void exited.then((code) => {
+          clearTimeout(timer);
           if (!pattern.test(output)) reject(new Error(`process exited (${code}) before printing ${pattern}:\n${output}`));
         });
       }),
