@@ -1,0 +1,122 @@
+// `npm run action:deploy` against a local stand-in of the Management API, through the real auth0 SDK.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
+import { ROOT } from './support/server-process';
+
+const run = promisify(execFile);
+
+let mgmt: ManagementApiStandIn;
+let actionSecret: string;
+beforeEach(async () => {
+  mgmt = await startManagementApi();
+  actionSecret = `action-secret-${randomUUID()}`;
+  // Another team's Action already in the login flow.
+  mgmt.bindings.push({ id: 'b-existing', trigger_id: 'post-login', display_name: 'Existing MFA Action', action: { id: 'existing-action', name: 'Existing MFA Action' } });
+});
+afterEach(() => mgmt.close());
+
+function env(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AUTH0_DOMAIN: mgmt.domain,
+    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
+    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
+    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+    ACTION_CLIENT_ID: 'action-client-id',
+    ACTION_CLIENT_SECRET: actionSecret,
+    AUTH0_AUDIENCE: 'https://api.example.com/',
+    ACTION_API_URL: 'https://sync.example.ngrok.app/graphql',
+    ACTION_BUILD_POLL_MS: '10',
+    ...overrides,
+  };
+}
+
+async function deploy(overrides: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/action-deploy.ts'], { cwd: ROOT, env: env(overrides) });
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, out: failed.stdout + failed.stderr };
+  }
+}
+
+const writes = () => mgmt.calls.filter((call) => call.method !== 'GET' && call.path !== '/oauth/token').map((call) => `${call.method} ${call.path}`);
+
+it('creates the Action with its secrets, waits for the build, deploys it and binds it after the Actions already bound', async () => {
+  const result = await deploy();
+  expect(result.code).toBe(0);
+  const [action] = [...mgmt.actions.values()];
+  expect(writes()).toEqual(['POST /api/v2/actions/actions', `POST /api/v2/actions/actions/${action!.id}/deploy`, 'PATCH /api/v2/actions/triggers/post-login/bindings']);
+
+  const create = mgmt.calls.find((call) => call.method === 'POST' && call.path === '/api/v2/actions/actions')!.body as Record<string, unknown>;
+  expect(create).toMatchObject({ name: 'auth0-postgres-sync provisioning', runtime: 'node22', supported_triggers: [{ id: 'post-login', version: 'v3' }], dependencies: [] });
+  expect(String(create.code)).toContain('exports.onExecutePostLogin');
+  expect(create.secrets).toEqual([
+    { name: 'AUTH0_DOMAIN', value: mgmt.domain },
+    { name: 'CLIENT_ID', value: 'action-client-id' },
+    { name: 'CLIENT_SECRET', value: actionSecret },
+    { name: 'API_AUDIENCE', value: 'https://api.example.com/' },
+    { name: 'API_URL', value: 'https://sync.example.ngrok.app/graphql' },
+    { name: 'FAIL_CLOSED', value: 'false' },
+  ]);
+  expect(mgmt.calls.filter((call) => call.path === `/api/v2/actions/actions/${action!.id}` && call.method === 'GET').length).toBeGreaterThanOrEqual(2);
+  expect(mgmt.bindings.map((binding) => binding.action.id)).toEqual(['existing-action', action!.id]);
+  expect(result.out).not.toContain(actionSecret);
+  expect(result.out).not.toContain(mgmt.client.secret);
+});
+
+it('changes nothing when run a second time', async () => {
+  expect((await deploy()).code).toBe(0);
+  const before = mgmt.calls.length;
+  const second = await deploy();
+  expect(second.code).toBe(0);
+  expect(second.out).toContain('nothing to change');
+  expect(mgmt.calls.slice(before).filter((call) => call.method !== 'GET' && call.path !== '/oauth/token')).toEqual([]);
+});
+
+it('updates and redeploys when a secret changes, keeping the binding order', async () => {
+  expect((await deploy()).code).toBe(0);
+  const before = mgmt.calls.length;
+  const result = await deploy({ ACTION_API_URL: 'https://another.ngrok.app/graphql' });
+  expect(result.code).toBe(0);
+  const [action] = [...mgmt.actions.values()];
+  expect(mgmt.calls.slice(before).filter((call) => call.method !== 'GET' && call.path !== '/oauth/token').map((call) => `${call.method} ${call.path}`)).toEqual([
+    `PATCH /api/v2/actions/actions/${action!.id}`,
+    `POST /api/v2/actions/actions/${action!.id}/deploy`,
+  ]);
+  expect(action!.secrets.find((secret) => secret.name === 'API_URL')?.value).toBe('https://another.ngrok.app/graphql');
+  expect(mgmt.bindings.map((binding) => binding.action.id)).toEqual(['existing-action', action!.id]);
+});
+
+it('stops with a clear message and a non-zero exit when the Management API refuses the credentials (401)', async () => {
+  const result = await deploy({ AUTH0_MGMT_CLIENT_SECRET: 'wrong' });
+  expect(result.code).toBe(1);
+  expect(result.out).toContain('action:deploy failed: the Management API refused the credentials (401)');
+  expect(result.out).not.toMatch(/\n\s+at /);
+  expect(writes()).toEqual([]);
+});
+
+it('stops with a clear message when the Management API keeps answering 429, naming the retry-after', async () => {
+  mgmt.failRequests('/actions/actions', 429, { 'retry-after': '1' });
+  const result = await deploy();
+  expect(result.code).toBe(1);
+  expect(result.out).toContain('rate limiting this tenant (429); it asks to retry after 1 s');
+  expect(mgmt.calls.filter((call) => call.path === '/api/v2/actions/actions').length).toBeGreaterThan(1);
+});
+
+it('stops with a clear message when Auth0 cannot build the Action, and deploys nothing', async () => {
+  mgmt.failNextBuild();
+  const result = await deploy();
+  expect(result.code).toBe(1);
+  expect(result.out).toContain('Auth0 could not build the Action (status "failed")');
+  expect(writes()).toEqual(['POST /api/v2/actions/actions']);
+});
+
+it('says which settings are missing', async () => {
+  const result = await deploy({ AUTH0_MGMT_CLIENT_ID: '', ACTION_API_URL: '' });
+  expect(result.code).toBe(1);
+  expect(result.out).toContain('Set AUTH0_MGMT_CLIENT_ID');
+});
