@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deployAction } from '../auth0-deploy/deploy-action';
 import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
+import { actionSecretsFrom } from './action-deploy-secrets';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -11,19 +12,6 @@ const USAGE = `Usage: npm run action:deploy [-- --action-file actions/post-login
 Environment: AUTH0_DOMAIN, AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET (a Management API M2M app),
 and the Action's secrets: ACTION_CLIENT_ID, ACTION_CLIENT_SECRET (the M2M app granted create:users),
 AUTH0_AUDIENCE, ACTION_API_URL, optional ACTION_FAIL_CLOSED and AUTH0_CLAIMS_NAMESPACE.`;
-
-/** The Action's secrets, from the environment; the names the Action reads. */
-export function actionSecretsFrom(env: NodeJS.ProcessEnv): Record<string, string> {
-  const required = { AUTH0_DOMAIN: env.AUTH0_DOMAIN, CLIENT_ID: env.ACTION_CLIENT_ID, CLIENT_SECRET: env.ACTION_CLIENT_SECRET, API_AUDIENCE: env.AUTH0_AUDIENCE, API_URL: env.ACTION_API_URL };
-  const sources: Record<string, string> = { AUTH0_DOMAIN: 'AUTH0_DOMAIN', CLIENT_ID: 'ACTION_CLIENT_ID', CLIENT_SECRET: 'ACTION_CLIENT_SECRET', API_AUDIENCE: 'AUTH0_AUDIENCE', API_URL: 'ACTION_API_URL' };
-  const missing = Object.entries(required).filter(([, value]) => !value).map(([name]) => sources[name]);
-  if (missing.length > 0) throw new Error(`Set ${missing.join(', ')} (the Action's secrets).`);
-  return {
-    ...(required as Record<string, string>),
-    FAIL_CLOSED: env.ACTION_FAIL_CLOSED === 'true' ? 'true' : 'false',
-    ...(env.AUTH0_CLAIMS_NAMESPACE ? { CLAIMS_NAMESPACE: env.AUTH0_CLAIMS_NAMESPACE } : {}),
-  };
-}
 
 async function deploy(): Promise<void> {
   const { values } = parseArgs({

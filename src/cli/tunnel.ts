@@ -1,0 +1,103 @@
+// `npm run tunnel`: starts the server and opens an ngrok tunnel to it in-process, with the settings of ngrok.yml.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import ngrok from '@ngrok/ngrok';
+import { deployAction } from '../auth0-deploy/deploy-action';
+import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
+import { loadNgrokConfig, NgrokConfigError } from '../tunnel/ngrok-config';
+import { actionSecretsFrom } from './action-deploy-secrets';
+
+const ROOT = path.resolve(__dirname, '../..');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+class TunnelError extends Error {}
+
+async function tunnel(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string', default: 'ngrok.yml' },
+      endpoint: { type: 'string', default: 'api' },
+      'update-action': { type: 'boolean', default: false },
+    },
+  });
+  const endpoint = loadNgrokConfig(path.resolve(ROOT, values.config), values.endpoint);
+  if (!process.env.NGROK_AUTHTOKEN) {
+    throw new TunnelError(
+      'NGROK_AUTHTOKEN is not set. Copy your authtoken from https://dashboard.ngrok.com/get-started/your-authtoken and run:\n' +
+        '  export NGROK_AUTHTOKEN=<your authtoken>\n  npm run tunnel',
+    );
+  }
+
+  const server = startServer(endpoint.port);
+  const stop = async (code: number) => {
+    await ngrok.disconnect().catch(() => {});
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    await waitUntilReady(server, endpoint.port);
+    const listener = await ngrok
+      .forward({ addr: endpoint.port, authtoken_from_env: true, ...(endpoint.domain ? { domain: endpoint.domain } : {}) })
+      .catch((error: unknown) => {
+        throw new TunnelError(describeNgrokError(error, endpoint.domain));
+      });
+    const graphqlUrl = `${listener.url()}/graphql`;
+    say(`\nPublic GraphQL URL: ${graphqlUrl}\n(forwarding to http://localhost:${endpoint.port}; Ctrl-C to stop)`);
+    if (values['update-action']) await updateActionUrl(graphqlUrl);
+    else if (!endpoint.domain) say('This URL changes every session: run with --update-action to point the Action at it, or set a static domain in ngrok.yml.');
+  } catch (error) {
+    process.stderr.write(`tunnel: ${error instanceof TunnelError ? error.message : describeManagementError(error)}\n`);
+    await stop(1);
+  }
+}
+
+function startServer(port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+async function waitUntilReady(server: ChildProcess, port: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new TunnelError(`the server exited (code ${server.exitCode}) before it was ready`);
+    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.status, () => 0);
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new TunnelError('the server was not ready within 120 s');
+}
+
+/** ngrok's errors as one line that says what to do. */
+function describeNgrokError(error: unknown, domain?: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { errorCode?: string } | undefined)?.errorCode ?? message.match(/ERR_NGROK_\d+/)?.[0];
+  if (code === 'ERR_NGROK_105' || code === 'ERR_NGROK_107' || /authtoken|authentication failed/i.test(message)) {
+    return `ngrok rejected NGROK_AUTHTOKEN (${code ?? message}): copy it again from https://dashboard.ngrok.com/get-started/your-authtoken`;
+  }
+  if (domain && (code === 'ERR_NGROK_320' || code === 'ERR_NGROK_313' || code === 'ERR_NGROK_15002' || /domain|hostname/i.test(message))) {
+    return `ngrok refused the domain ${domain} (${code ?? message}): reserve it in the ngrok dashboard (Domains) for this account, or remove url from ngrok.yml`;
+  }
+  if (/failed to connect|tcp connection|dns|timed out|network/i.test(message)) {
+    return `could not reach the ngrok service (${message}): check the network connection, proxy or firewall of this machine`;
+  }
+  return `ngrok could not open the tunnel: ${message}`;
+}
+
+async function updateActionUrl(graphqlUrl: string): Promise<void> {
+  say('Pointing the Action at this URL (API_URL) and redeploying...');
+  const secrets = actionSecretsFrom({ ...process.env, ACTION_API_URL: graphqlUrl });
+  const code = fs.readFileSync(path.join(ROOT, 'actions/post-login.js'), 'utf8');
+  await deployAction({ management: createManagementClient(process.env), name: process.env.ACTION_NAME ?? 'auth0-postgres-sync provisioning', code, secrets, say: (line) => say(`  ${line}`) });
+}
+
+tunnel().catch((error: unknown) => {
+  process.stderr.write(`tunnel: ${error instanceof TunnelError || error instanceof NgrokConfigError ? error.message : String(error)}\n`);
+  process.exit(error instanceof TunnelError && /NGROK_AUTHTOKEN is not set/.test(error.message) ? 2 : 1);
+});
