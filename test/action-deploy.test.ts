@@ -1,6 +1,9 @@
 // `npm run action:deploy` against a local stand-in of the Management API, through the real auth0 SDK.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
 import { ROOT } from './support/server-process';
@@ -119,4 +122,42 @@ it('says which settings are missing', async () => {
   const result = await deploy({ AUTH0_MGMT_CLIENT_ID: '', ACTION_API_URL: '' });
   expect(result.code).toBe(1);
   expect(result.out).toContain('Set AUTH0_MGMT_CLIENT_ID');
+});
+
+it('with --create-resources creates the API, the M2M application and its grant once, deploys with their credentials, and never prints the secret', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-'));
+  const envFile = path.join(dir, '.env.auth0');
+  const withResources = async () => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/action-deploy.ts', '--create-resources', '--write-env', envFile], { cwd: ROOT, env: env({ ACTION_CLIENT_ID: '', ACTION_CLIENT_SECRET: '' }) });
+      return stdout + stderr;
+    } catch (error) {
+      const failed = error as { stdout: string; stderr: string };
+      throw new Error(failed.stdout + failed.stderr);
+    }
+  };
+  try {
+    const out = await withResources();
+    expect(writes().slice(0, 3)).toEqual(['POST /api/v2/resource-servers', 'POST /api/v2/clients', 'POST /api/v2/client-grants']);
+    const api = mgmt.calls.find((call) => call.path === '/api/v2/resource-servers' && call.method === 'POST')!.body as { identifier: string; scopes: Array<{ value: string }> };
+    expect(api.identifier).toBe('https://api.example.com/');
+    expect(api.scopes.map((scope) => scope.value)).toEqual(['create:users', 'read:users', 'read:transactions']);
+    expect(mgmt.calls.find((call) => call.path === '/api/v2/clients' && call.method === 'POST')!.body).toMatchObject({ app_type: 'non_interactive', grant_types: ['client_credentials'] });
+    const grant = mgmt.calls.find((call) => call.path === '/api/v2/client-grants' && call.method === 'POST')!.body as { client_id: string; scope: string[] };
+    expect(grant.scope).toEqual(['create:users']);
+
+    const written = fs.readFileSync(envFile, 'utf8');
+    const secret = written.match(/ACTION_CLIENT_SECRET=(\S+)/)![1]!;
+    expect(fs.statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(out).not.toContain(secret);
+    expect(out).toContain(`ACTION_CLIENT_ID=${grant.client_id}`);
+    const [action] = [...mgmt.actions.values()];
+    expect(action!.secrets).toEqual(expect.arrayContaining([{ name: 'CLIENT_ID', value: grant.client_id }, { name: 'CLIENT_SECRET', value: secret }]));
+
+    const before = mgmt.calls.length;
+    await expect(withResources()).rejects.toThrow(/Set ACTION_CLIENT_SECRET/);
+    expect(mgmt.calls.slice(before).filter((call) => call.method === 'POST' && call.path !== '/oauth/token')).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,12 +3,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deployAction } from '../auth0-deploy/deploy-action';
+import { createResources } from '../auth0-deploy/create-resources';
 import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
 import { actionSecretsFrom } from './action-deploy-secrets';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-const USAGE = `Usage: npm run action:deploy [-- --action-file actions/post-login.js --name <Action name>]
+const USAGE = `Usage: npm run action:deploy [-- --action-file actions/post-login.js --name <Action name> --create-resources]
 Environment: AUTH0_DOMAIN, AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET (a Management API M2M app),
 and the Action's secrets: ACTION_CLIENT_ID, ACTION_CLIENT_SECRET (the M2M app granted create:users),
 AUTH0_AUDIENCE, ACTION_API_URL, optional ACTION_FAIL_CLOSED and AUTH0_CLAIMS_NAMESPACE.`;
@@ -18,6 +19,8 @@ async function deploy(): Promise<void> {
     options: {
       'action-file': { type: 'string', default: 'actions/post-login.js' },
       name: { type: 'string', default: 'auth0-postgres-sync provisioning' },
+      'create-resources': { type: 'boolean', default: false },
+      'write-env': { type: 'string', default: '.env.auth0' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -26,9 +29,24 @@ async function deploy(): Promise<void> {
     return;
   }
   const management = createManagementClient(process.env);
-  const secrets = actionSecretsFrom(process.env);
-  const code = fs.readFileSync(path.resolve(ROOT, values['action-file']), 'utf8');
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  const env = { ...process.env };
+  if (values['create-resources']) {
+    if (!env.AUTH0_AUDIENCE) throw new Error('Set AUTH0_AUDIENCE: the identifier of the API to create, e.g. https://api.example.com/');
+    const resources = await createResources(management, { audience: env.AUTH0_AUDIENCE, appName: 'auth0-postgres-sync provisioner', say });
+    env.ACTION_CLIENT_ID = resources.clientId;
+    if (resources.clientSecret) {
+      env.ACTION_CLIENT_SECRET = resources.clientSecret;
+      // The secret goes to a git-ignored file only its owner can read, never to the terminal.
+      const file = path.resolve(ROOT, values['write-env']);
+      fs.writeFileSync(file, `# Written by npm run action:deploy -- --create-resources\nACTION_CLIENT_ID=${resources.clientId}\nACTION_CLIENT_SECRET=${resources.clientSecret}\nAUTH0_AUDIENCE=${resources.audience}\n`, { mode: 0o600 });
+      say(`put in your environment: ACTION_CLIENT_ID=${resources.clientId}, AUTH0_AUDIENCE=${resources.audience}, and ACTION_CLIENT_SECRET (written to ${values['write-env']}, git-ignored)`);
+    } else {
+      say(`put in your environment: ACTION_CLIENT_ID=${resources.clientId}, AUTH0_AUDIENCE=${resources.audience}, and ACTION_CLIENT_SECRET from the application's settings in the dashboard`);
+    }
+  }
+  const secrets = actionSecretsFrom(env);
+  const code = fs.readFileSync(path.resolve(ROOT, values['action-file']), 'utf8');
   say(`deploying ${values['action-file']} to ${process.env.AUTH0_DOMAIN} as "${values.name}" (secrets: ${Object.keys(secrets).join(', ')})`);
   const result = await deployAction({ management, name: values.name, code, secrets, say, pollIntervalMs: Number(process.env.ACTION_BUILD_POLL_MS ?? 1000) });
   const changed = Object.values(result.changed).some(Boolean);

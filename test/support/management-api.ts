@@ -145,6 +145,35 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     bindings.splice(0, bindings.length, ...bindings.filter((binding) => binding.trigger_id !== req.params.trigger), ...next);
     res.json({ bindings: next });
   });
+  const resourceServers: Array<Record<string, unknown>> = [];
+  const clients: Array<Record<string, unknown>> = [];
+  const grants: Array<Record<string, unknown>> = [];
+  api.get('/resource-servers', (req, res) => {
+    const wanted = ([] as unknown[]).concat(req.query.identifiers ?? []);
+    res.json({ start: 0, limit: 50, total: 0, resource_servers: resourceServers.filter((server) => wanted.length === 0 || wanted.includes(server.identifier)) });
+  });
+  api.post('/resource-servers', (req, res) => {
+    const server = { id: randomUUID(), ...(req.body as object) };
+    resourceServers.push(server);
+    res.status(201).json(server);
+  });
+  api.get('/clients', (req, res) => {
+    const found = clients.filter((client) => !req.query.app_type || client.app_type === req.query.app_type);
+    res.json({ start: 0, limit: 50, total: found.length, clients: found.map(({ client_secret: _secret, ...client }) => client) });
+  });
+  api.post('/clients', (req, res) => {
+    const client = { client_id: randomBytes(16).toString('hex'), client_secret: randomBytes(32).toString('base64url'), ...(req.body as object) };
+    clients.push(client);
+    res.status(201).json(client);
+  });
+  api.get('/client-grants', (req, res) => {
+    res.json({ client_grants: grants.filter((grant) => grant.client_id === req.query.client_id && grant.audience === req.query.audience) });
+  });
+  api.post('/client-grants', (req, res) => {
+    const grant = { id: randomUUID(), ...(req.body as object) };
+    grants.push(grant);
+    res.status(201).json(grant);
+  });
   app.use('/api/v2', api);
 
   const server: Server = await new Promise((resolve) => {
