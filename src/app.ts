@@ -19,6 +19,8 @@ import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { KNOWN_CODES } from './errors';
+import { LogStreamService } from './modules/auth0-logs/log-stream-service';
+import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
 import { loadTypeDefs, resolvers } from './schema';
 import { createServices } from './services';
 
@@ -122,6 +124,11 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   });
 
   if (devIssuer) app.use(devIssuer.router);
+
+  // Auth0 Log Streams: deletions and sign-ups as they happen (outside /graphql's token check).
+  if (config.auth.logStreamToken) {
+    app.use(logStreamWebhook({ secret: config.auth.logStreamToken, service: new LogStreamService(prisma), logger }));
+  }
 
   app.use(
     '/graphql',

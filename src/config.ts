@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000),
   DATABASE_POOL_TIMEOUT_MS: positiveInt(3000),
   DATABASE_RETRY_MAX_MS: positiveInt(30_000),
+  AUTH0_LOG_STREAM_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(24, 'at least 24 characters').optional()),
   JWKS_CACHE_MAX_AGE_MS: positiveInt(60 * 60 * 1000),
   JWKS_COOLDOWN_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(30_000)),
 });
@@ -87,6 +88,8 @@ export interface Config {
     jwksCacheMaxAgeMs: number;
     /** The least time between two JWKS fetches for an unknown key id (key rotation). */
     jwksCooldownMs: number;
+    /** The shared secret of the Auth0 Log Stream webhook; unset, the webhook is not served. */
+    logStreamToken: string | undefined;
   };
   graphql: {
     introspection: boolean;
@@ -151,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
+      logStreamToken: e.AUTH0_LOG_STREAM_TOKEN,
     },
     graphql: {
       introspection: e.NODE_ENV !== 'production' || e.GRAPHQL_INTROSPECTION,

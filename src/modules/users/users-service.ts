@@ -14,7 +14,8 @@ export interface UpsertResult {
 
 const USER_COLUMNS = Prisma.sql`
   id, auth0_id AS "auth0Id", email, email_verified AS "emailVerified", name, picture, connection,
-  logins_count AS "loginsCount", last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  logins_count AS "loginsCount", last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  deleted_at AS "deletedAt", last_event_at AS "lastEventAt"`;
 
 // Profile fields a later call overwrites when it carries them; left out, the stored value stays.
 const PROFILE_COLUMNS = {
@@ -26,6 +27,12 @@ const PROFILE_COLUMNS = {
 } as const;
 
 const USERS_LIST = 'users';
+
+/** A user deleted in Auth0 keeps their data for the retention period, but no longer any access. */
+function refuseDeleted(user: User): User {
+  if (user.deletedAt) throw forbidden('This user was deleted in Auth0.');
+  return user;
+}
 
 export class UsersService {
   constructor(
@@ -46,7 +53,7 @@ export class UsersService {
   async findOrProvision(viewer: UserViewer): Promise<User> {
     // The hot path of every end-user request: plain SQL skips the ORM's query planning.
     const [existing] = await this.prisma.$queryRaw<User[]>`SELECT ${USER_COLUMNS} FROM users WHERE auth0_id = ${viewer.auth0Id}`;
-    if (existing) return existing;
+    if (existing) return refuseDeleted(existing);
     if (!Auth0IdSchema.safeParse(viewer.auth0Id).success) throw forbidden('The token\'s subject is not an Auth0 user id.');
     const email = viewer.claims[`${this.claimsNamespace}email`];
     const emailVerified = viewer.claims[`${this.claimsNamespace}email_verified`];
@@ -57,7 +64,7 @@ export class UsersService {
               ${emailVerified === true}, ${connection})
       ON CONFLICT (auth0_id) DO NOTHING
       RETURNING ${USER_COLUMNS}`;
-    return inserted[0] ?? (await this.prisma.user.findUniqueOrThrow({ where: { auth0Id: viewer.auth0Id } }));
+    return refuseDeleted(inserted[0] ?? (await this.prisma.user.findUniqueOrThrow({ where: { auth0Id: viewer.auth0Id } })));
   }
 
   /** Users newest first, by keyset on (created_at, id). */
