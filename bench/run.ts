@@ -14,6 +14,7 @@ import { createDevIssuer, createDevIssuerState, type DevIssuer } from '../src/au
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/free-port';
+import { benchImport } from './import';
 
 const ROOT = path.resolve(__dirname, '..');
 const AUDIENCE = 'https://bench.example/api';
@@ -25,7 +26,8 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '10000' },
     transactions: { type: 'string', default: '1000000' },
     'deep-pages': { type: 'string', default: '1000' },
-    scenarios: { type: 'string', default: '1,2,3,4,5' },
+    'import-users': { type: 'string', default: '1000000' },
+    scenarios: { type: 'string', default: '1,2,3,4,5,6' },
     smoke: { type: 'boolean', default: false },
     profile: { type: 'string' },
     out: { type: 'string' },
@@ -131,11 +133,20 @@ async function main(): Promise<void> {
       printResult(result);
     }
 
+    let importResult: Awaited<ReturnType<typeof benchImport>> | undefined;
+    if (wanted.has(6)) {
+      const importUsersCount = smoke ? 20_000 : Number(flags['import-users']);
+      step(`scenario 6: import an Auth0 users export of ${importUsersCount} users (gzipped NDJSON)`);
+      importResult = await benchImport(databaseUrl, importUsersCount, dir);
+      process.stdout.write(`  ${importResult.users} users in ${importResult.seconds} s (${importResult.perSecond}/s), file ${Math.round(importResult.fileBytes / 1e6)} MB, peak RSS of the importing process ${importResult.peakRssMb} MB\n`);
+    }
+
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version },
       settings: { duration: DURATION, connections: CONNECTIONS, users: USERS, transactions: TRANSACTIONS, deepPages: DEEP_PAGES, smoke },
       results,
+      import: importResult,
     };
     const out = flags.out ?? path.join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });

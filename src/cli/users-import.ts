@@ -1,0 +1,64 @@
+// `npm run users:import -- <file>`: imports an Auth0 users export (.ndjson or .ndjson.gz) into the database.
+import { Pool } from 'pg';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/database';
+import { applyMigrations } from '../db/migrate';
+import { createLogger } from '../logger';
+import { importUsers, openExport, type ImportCounts } from '../sync/import-users';
+
+async function importCommand(): Promise<void> {
+  const file = process.argv[2];
+  if (!file || file.startsWith('-')) {
+    process.stderr.write('Usage: npm run users:import -- <export.ndjson | export.ndjson.gz>\n');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const logger = createLogger({ ...config.log, level: 'warn' });
+  const database = await openDatabase(config.database, logger);
+  const pool = new Pool({ connectionString: database.connectionString, max: 2 });
+  try {
+    await applyMigrations({ connectionString: database.connectionString, logger });
+    const { input, gzipped, size } = openExport(file);
+    const progress = createProgress(size);
+    const { counts, invalid } = await importUsers({ pool, input, gzipped, onBatch: progress.update });
+    progress.done(counts);
+    for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
+    if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more invalid lines\n`);
+  } finally {
+    await pool.end();
+    await database.close();
+  }
+}
+
+/** A bar with count, rate and ETA on a terminal; a plain line every 2 s otherwise. */
+function createProgress(totalBytes: number) {
+  const started = Date.now();
+  const tty = Boolean(process.stdout.isTTY);
+  let lastLine = 0;
+  const summary = (counts: ImportCounts) => `${counts.lines.toLocaleString('en')} lines: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.invalid} invalid`;
+  return {
+    update: (counts: ImportCounts, bytesRead: number) => {
+      const seconds = (Date.now() - started) / 1000;
+      const rate = Math.round(counts.lines / Math.max(seconds, 0.001));
+      const fraction = Math.min(1, bytesRead / Math.max(totalBytes, 1));
+      const eta = fraction > 0 ? Math.max(0, Math.round((seconds / fraction) * (1 - fraction))) : 0;
+      if (tty) {
+        const width = 30;
+        const bar = '#'.repeat(Math.round(fraction * width)).padEnd(width, '.');
+        process.stdout.write(`\r[${bar}] ${Math.round(fraction * 100)}% ${counts.lines.toLocaleString('en')} lines, ${rate.toLocaleString('en')}/s, ETA ${eta}s   `);
+      } else if (Date.now() - lastLine >= 2000) {
+        lastLine = Date.now();
+        process.stdout.write(`progress: ${summary(counts)} (${Math.round(fraction * 100)}%, ${rate}/s, ETA ${eta}s)\n`);
+      }
+    },
+    done: (counts: ImportCounts) => {
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(`${tty ? '\n' : ''}imported in ${seconds}s: ${summary(counts)}\n`);
+    },
+  };
+}
+
+importCommand().catch((error: unknown) => {
+  process.stderr.write(`users:import failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,153 @@
+// Imports an Auth0 users export (NDJSON, optionally gzipped): streamed, validated line by line, upserted in batches.
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Pool } from 'pg';
+import { Auth0IdSchema, isEmailAddress } from '../modules/users/user-input';
+
+export interface ImportCounts {
+  lines: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  invalid: number;
+}
+
+export interface InvalidLine {
+  line: number;
+  reason: string;
+}
+
+export interface ImportOptions {
+  pool: Pool;
+  input: Readable;
+  gzipped: boolean;
+  batchSize?: number;
+  /** After each committed batch, with the bytes of the input read so far. */
+  onBatch?: (counts: ImportCounts, bytesRead: number) => void;
+  /** At most this many invalid lines are kept with their reasons (all are counted). */
+  keepInvalid?: number;
+}
+
+interface ImportedUser {
+  auth0Id: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  connection: string | null;
+  loginsCount: number;
+  lastLoginAt: string | null;
+}
+
+// One statement per batch: unnest the columns, upsert by auth0_id, and say which rows were created.
+// A row whose values are all the same is not touched (and not returned): it counts as unchanged.
+const UPSERT_BATCH = `
+  INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
+  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::bool[], $4::varchar[], $5::varchar[], $6::varchar[], $7::int[], $8::timestamptz[])
+  ON CONFLICT (auth0_id) DO UPDATE SET
+    email = EXCLUDED.email, email_verified = EXCLUDED.email_verified, name = EXCLUDED.name,
+    picture = EXCLUDED.picture, connection = EXCLUDED.connection,
+    logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count),
+    last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at),
+    updated_at = now()
+  WHERE (users.email, users.email_verified, users.name, users.picture, users.connection,
+         GREATEST(users.logins_count, EXCLUDED.logins_count), GREATEST(users.last_login_at, EXCLUDED.last_login_at))
+        IS DISTINCT FROM
+        (EXCLUDED.email, EXCLUDED.email_verified, EXCLUDED.name, EXCLUDED.picture, EXCLUDED.connection,
+         users.logins_count, users.last_login_at)
+  RETURNING (xmax = 0) AS created`;
+
+export async function importUsers(options: ImportOptions): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
+  const batchSize = options.batchSize ?? 5000;
+  const keepInvalid = options.keepInvalid ?? 1000;
+  const counts: ImportCounts = { lines: 0, created: 0, updated: 0, unchanged: 0, invalid: 0 };
+  const invalid: InvalidLine[] = [];
+  let bytesRead = 0;
+  options.input.on('data', (chunk: Buffer) => void (bytesRead += chunk.length));
+  const text = options.gzipped ? options.input.pipe(createGunzip()) : options.input;
+  const lines = readline.createInterface({ input: text, crlfDelay: Infinity });
+
+  // Keyed by Auth0 id: one statement cannot update a row twice, so a repeated id keeps its last line.
+  let batch = new Map<string, ImportedUser>();
+  const flush = async () => {
+    if (batch.size === 0) return;
+    const users = [...batch.values()];
+    batch = new Map();
+    const { rows } = await options.pool.query<{ created: boolean }>(UPSERT_BATCH, [
+      users.map((u) => u.auth0Id),
+      users.map((u) => u.email),
+      users.map((u) => u.emailVerified),
+      users.map((u) => u.name),
+      users.map((u) => u.picture),
+      users.map((u) => u.connection),
+      users.map((u) => u.loginsCount),
+      users.map((u) => u.lastLoginAt),
+    ]);
+    const created = rows.filter((row) => row.created).length;
+    counts.created += created;
+    counts.updated += rows.length - created;
+    counts.unchanged += users.length - rows.length;
+    options.onBatch?.({ ...counts }, bytesRead);
+  };
+
+  for await (const line of lines) {
+    counts.lines += 1;
+    if (line.trim() === '') continue;
+    const parsed = parseExportLine(line);
+    if (typeof parsed === 'string') {
+      counts.invalid += 1;
+      if (invalid.length < keepInvalid) invalid.push({ line: counts.lines, reason: parsed });
+      continue;
+    }
+    batch.set(parsed.auth0Id, parsed);
+    if (batch.size >= batchSize) await flush();
+  }
+  await flush();
+  return { counts, invalid };
+}
+
+/** One line of an Auth0 users export, or the reason it is refused. */
+export function parseExportLine(line: string): ImportedUser | string {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return 'not JSON';
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  const auth0Id = value.user_id;
+  if (typeof auth0Id !== 'string' || !Auth0IdSchema.safeParse(auth0Id).success) return 'user_id is missing or not an Auth0 user id';
+  const email = value.email ?? null;
+  if (email !== null && (typeof email !== 'string' || !isEmailAddress(email))) return 'email is not an email address';
+  const text = (field: string, max: number): string | null | undefined => {
+    const v = value[field];
+    if (v === undefined || v === null) return null;
+    return typeof v === 'string' && v.length <= max ? v : undefined;
+  };
+  const name = text('name', 255);
+  const picture = text('picture', 2048);
+  if (name === undefined) return 'name is not a string of at most 255 characters';
+  if (picture === undefined) return 'picture is not a string of at most 2048 characters';
+  const identities = Array.isArray(value.identities) ? (value.identities as Array<{ connection?: unknown }>) : [];
+  const connection = typeof value.connection === 'string' ? value.connection : typeof identities[0]?.connection === 'string' ? identities[0].connection : null;
+  const loginsCount = value.logins_count ?? 0;
+  if (typeof loginsCount !== 'number' || !Number.isInteger(loginsCount) || loginsCount < 0) return 'logins_count is not a non-negative integer';
+  const lastLogin = value.last_login ?? null;
+  if (lastLogin !== null && (typeof lastLogin !== 'string' || Number.isNaN(Date.parse(lastLogin)))) return 'last_login is not a date';
+  return {
+    auth0Id,
+    email,
+    emailVerified: value.email_verified === true,
+    name,
+    picture,
+    connection: connection && connection.length <= 255 ? connection : null,
+    loginsCount,
+    lastLoginAt: lastLogin,
+  };
+}
+
+export function openExport(file: string): { input: Readable; gzipped: boolean; size: number } {
+  return { input: fs.createReadStream(file), gzipped: file.endsWith('.gz'), size: fs.statSync(file).size };
+}

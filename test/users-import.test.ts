@@ -1,0 +1,112 @@
+// npm run users:import: an Auth0 users export, streamed and upserted in batches, safe to re-run and to crash.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Pool } from 'pg';
+import { importUsers } from '../src/sync/import-users';
+import { createTestDatabase, type TestDatabase } from './support/database';
+import { ROOT } from './support/server-process';
+
+const run = promisify(execFile);
+let database: TestDatabase;
+let dir: string;
+let pool: Pool;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-'));
+  pool = new Pool({ connectionString: database.url, max: 2 });
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const exportLine = (i: number, prefix: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    user_id: `${i % 2 ? 'google-oauth2' : 'auth0'}|${prefix}-${i}`,
+    email: `user${i}@example.com`,
+    email_verified: i % 3 === 0,
+    name: `User ${i}`,
+    identities: [{ connection: i % 2 ? 'google-oauth2' : 'Username-Password-Authentication', provider: 'x', user_id: String(i) }],
+    logins_count: i % 7,
+    last_login: '2026-10-01T00:00:00.000Z',
+    ...extra,
+  });
+
+function writeExport(name: string, lines: string[], gzip: boolean): string {
+  const file = path.join(dir, name);
+  const text = `${lines.join('\n')}\n`;
+  fs.writeFileSync(file, gzip ? gzipSync(text) : text);
+  return file;
+}
+
+const importCli = async (file: string) =>
+  (await run(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } })).stdout;
+
+it('imports 10,000 users from a gzipped export, and a second run changes nothing', async () => {
+  const file = writeExport('ten-thousand.ndjson.gz', Array.from({ length: 10_000 }, (_, i) => exportLine(i, 'bulk')), true);
+  const first = await importCli(file);
+  expect(first).toMatch(/imported in [\d.]+s: 10,000 lines: 10000 created, 0 updated, 0 unchanged, 0 invalid/);
+  const second = await importCli(file);
+  expect(second).toMatch(/10,000 lines: 0 created, 0 updated, 10000 unchanged, 0 invalid/);
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|bulk-%'`);
+  expect(rows[0].n).toBe(10_000);
+  const sample = await pool.query(`SELECT email, email_verified, name, connection, logins_count FROM users WHERE auth0_id = 'google-oauth2|bulk-9999'`);
+  expect(sample.rows[0]).toEqual({ email: 'user9999@example.com', email_verified: true, name: 'User 9999', connection: 'google-oauth2', logins_count: 9999 % 7 });
+});
+
+it('counts changed profiles as updated, and never lowers a login count', async () => {
+  const lines = [exportLine(1, 'change'), exportLine(2, 'change')];
+  await importCli(writeExport('before.ndjson', lines, false));
+  const after = [exportLine(1, 'change', { name: 'Renamed' }), exportLine(2, 'change', { logins_count: 0 })];
+  const output = await importCli(writeExport('after.ndjson', after, false));
+  expect(output).toMatch(/2 lines: 0 created, 1 updated, 1 unchanged, 0 invalid/);
+  const { rows } = await pool.query(`SELECT name, logins_count FROM users WHERE auth0_id = 'auth0|change-2'`);
+  expect(rows[0]).toEqual({ name: 'User 2', logins_count: 2 });
+});
+
+it('reports invalid lines with their numbers and reasons, and imports the rest', async () => {
+  const file = writeExport(
+    'invalid.ndjson',
+    [exportLine(1, 'mixed'), '{not json', JSON.stringify({ user_id: 'no-provider' }), exportLine(4, 'mixed', { email: 'not-an-email' }), exportLine(5, 'mixed', { logins_count: -2 }), exportLine(6, 'mixed')],
+    false,
+  );
+  const output = await importCli(file);
+  expect(output).toMatch(/6 lines: 2 created, 0 updated, 0 unchanged, 4 invalid/);
+  expect(output).toContain('line 2: not JSON');
+  expect(output).toContain('line 3: user_id is missing or not an Auth0 user id');
+  expect(output).toContain('line 4: email is not an email address');
+  expect(output).toContain('line 5: logins_count is not a non-negative integer');
+});
+
+it('after a crash half-way, a re-run imports the rest and loses or duplicates nothing', async () => {
+  const file = writeExport('crash.ndjson', Array.from({ length: 5000 }, (_, i) => exportLine(i, 'crash')), false);
+  let batches = 0;
+  await expect(
+    importUsers({
+      pool,
+      input: fs.createReadStream(file),
+      gzipped: false,
+      batchSize: 1000,
+      onBatch: () => {
+        batches += 1;
+        if (batches === 2) throw new Error('simulated crash after two batches');
+      },
+    }),
+  ).rejects.toThrow('simulated crash');
+  expect((await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|crash-%'`)).rows[0].n).toBe(2000);
+
+  const { counts } = await importUsers({ pool, input: fs.createReadStream(file), gzipped: false, batchSize: 1000 });
+  expect(counts).toEqual({ lines: 5000, created: 3000, updated: 0, unchanged: 2000, invalid: 0 });
+  expect((await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|crash-%'`)).rows[0].n).toBe(5000);
+});
+
+it('keeps the last line when a user appears twice in one batch', async () => {
+  const { counts } = await importUsers({ pool, input: fs.createReadStream(writeExport('dupes.ndjson', [exportLine(1, 'dupe'), exportLine(1, 'dupe', { name: 'Second' })], false)), gzipped: false });
+  expect(counts).toMatchObject({ lines: 2, created: 1 });
+  expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'google-oauth2|dupe-1'`)).rows[0].name).toBe('Second');
+});
