@@ -30,7 +30,7 @@ export interface ImportOptions {
   keepInvalid?: number;
 }
 
-interface ImportedUser {
+export interface ImportedUser {
   auth0Id: string;
   email: string | null;
   emailVerified: boolean;
@@ -75,20 +75,10 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
     if (batch.size === 0) return;
     const users = [...batch.values()];
     batch = new Map();
-    const { rows } = await options.pool.query<{ created: boolean }>(UPSERT_BATCH, [
-      users.map((u) => u.auth0Id),
-      users.map((u) => u.email),
-      users.map((u) => u.emailVerified),
-      users.map((u) => u.name),
-      users.map((u) => u.picture),
-      users.map((u) => u.connection),
-      users.map((u) => u.loginsCount),
-      users.map((u) => u.lastLoginAt),
-    ]);
-    const created = rows.filter((row) => row.created).length;
-    counts.created += created;
-    counts.updated += rows.length - created;
-    counts.unchanged += users.length - rows.length;
+    const result = await upsertUsers(options.pool, users);
+    counts.created += result.created;
+    counts.updated += result.updated;
+    counts.unchanged += result.unchanged;
     options.onBatch?.({ ...counts }, bytesRead);
   };
 
@@ -108,15 +98,37 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   return { counts, invalid };
 }
 
+/** One statement for a batch of distinct users; says how many were created, updated or left unchanged. */
+export async function upsertUsers(pool: Pool, users: ImportedUser[]): Promise<{ created: number; updated: number; unchanged: number }> {
+  const { rows } = await pool.query<{ created: boolean }>(UPSERT_BATCH, [
+    users.map((u) => u.auth0Id),
+    users.map((u) => u.email),
+    users.map((u) => u.emailVerified),
+    users.map((u) => u.name),
+    users.map((u) => u.picture),
+    users.map((u) => u.connection),
+    users.map((u) => u.loginsCount),
+    users.map((u) => u.lastLoginAt),
+  ]);
+  const created = rows.filter((row) => row.created).length;
+  return { created, updated: rows.length - created, unchanged: users.length - rows.length };
+}
+
 /** One line of an Auth0 users export, or the reason it is refused. */
 export function parseExportLine(line: string): ImportedUser | string {
-  let value: Record<string, unknown>;
+  let value: unknown;
   try {
-    value = JSON.parse(line) as Record<string, unknown>;
+    value = JSON.parse(line);
   } catch {
     return 'not JSON';
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
+  return parseAuth0User(value);
+}
+
+/** An Auth0 user (an export line, or a user from the Management API's search), or the reason it is refused. */
+export function parseAuth0User(input: unknown): ImportedUser | string {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return 'not a JSON object';
+  const value = input as Record<string, unknown>;
   const auth0Id = value.user_id;
   if (typeof auth0Id !== 'string' || !Auth0IdSchema.safeParse(auth0Id).success) return 'user_id is missing or not an Auth0 user id';
   const email = value.email ?? null;

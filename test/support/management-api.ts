@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 
 export interface RecordedCall {
@@ -38,6 +39,10 @@ export interface ManagementApiStandIn {
   calls: RecordedCall[];
   actions: Map<string, StoredAction>;
   bindings: Binding[];
+  /** The tenant's users, as the Management API returns them (with `updated_at`). */
+  users: Array<Record<string, unknown>>;
+  /** The next users-export job ends as `failed`. */
+  failNextExport(): void;
   /** The next build of any Action ends as `failed`. */
   failNextBuild(): void;
   /** Answers the next request whose path ends with `suffix` with this status (and headers), `times` times. */
@@ -174,8 +179,46 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     grants.push(grant);
     res.status(201).json(grant);
   });
+  const users: Array<Record<string, unknown>> = [];
+  const jobs = new Map<string, { polls: number; fields: Array<{ name: string; export_as?: string }>; failed: boolean }>();
+  let failExport = false;
+  api.post('/jobs/users-exports', (req, res) => {
+    const id = `job_${randomBytes(8).toString('hex')}`;
+    jobs.set(id, { polls: 2, fields: (req.body as { fields: Array<{ name: string; export_as?: string }> }).fields, failed: failExport });
+    failExport = false;
+    res.status(201).json({ id, type: 'users_export', status: 'pending', format: 'json', created_at: new Date().toISOString() });
+  });
+  api.get('/jobs/:id', (req, res) => {
+    const job = jobs.get(req.params.id);
+    if (!job) return void res.status(404).json({ statusCode: 404, message: 'Job not found' });
+    job.polls -= 1;
+    const status = job.polls > 0 ? 'processing' : job.failed ? 'failed' : 'completed';
+    res.json({ id: req.params.id, type: 'users_export', status, ...(status === 'completed' ? { location: `${origin()}/exports/${req.params.id}.json.gz` } : { time_left_seconds: 3 }) });
+  });
+  app.get('/exports/:file', (req, res) => {
+    const job = jobs.get(req.params.file.replace('.json.gz', ''));
+    if (!job) return void res.status(404).end();
+    // The export's NDJSON, with the requested fields under their export_as names.
+    const pick = (user: Record<string, unknown>, name: string): unknown =>
+      name.split(/[.[\]]/).filter(Boolean).reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), user);
+    const lines = users.map((user) => JSON.stringify(Object.fromEntries(job.fields.map((field) => [field.export_as ?? field.name, pick(user, field.name)]))));
+    res.set('content-type', 'application/gzip').send(gzipSync(`${lines.join('\n')}\n`));
+  });
+  api.get('/users', (req, res) => {
+    const perPage = Number(req.query.per_page ?? 50);
+    const page = Number(req.query.page ?? 0);
+    // Auth0's search never pages past the first 1,000 results.
+    if ((page + 1) * perPage > 1000) return void res.status(400).json({ statusCode: 400, message: 'You can only page through the first 1000 records.' });
+    const from = /updated_at:\[(\S+) TO \*\]/.exec(String(req.query.q ?? ''))?.[1];
+    const found = users
+      .filter((user) => !from || String(user.updated_at) >= from)
+      .sort((a, b) => String(a.updated_at).localeCompare(String(b.updated_at)));
+    const slice = found.slice(page * perPage, (page + 1) * perPage);
+    res.json(req.query.include_totals === 'true' ? { start: page * perPage, limit: perPage, length: slice.length, total: Math.min(found.length, 1000), users: slice } : slice);
+  });
   app.use('/api/v2', api);
 
+  const origin = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -186,6 +229,8 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     calls,
     actions,
     bindings,
+    users,
+    failNextExport: () => void (failExport = true),
     failNextBuild: () => void (failBuild = true),
     failRequests: (suffix, status, headers = {}, times = 100) => void failures.push({ suffix, status, headers, times }),
     close: () =>

@@ -1,0 +1,129 @@
+// Backfill (a users-export job) and reconcile (user search by updated_at) through the Auth0 Management API.
+import { Readable } from 'node:stream';
+import type { ManagementClient } from 'auth0';
+import type { Pool } from 'pg';
+import { importUsers, parseAuth0User, upsertUsers, type ImportCounts, type ImportedUser, type InvalidLine } from './import-users';
+
+export const EXPORT_FIELDS = [
+  { name: 'user_id' },
+  { name: 'email' },
+  { name: 'email_verified' },
+  { name: 'name' },
+  { name: 'picture' },
+  { name: 'identities[0].connection', export_as: 'connection' },
+  { name: 'logins_count' },
+  { name: 'last_login' },
+];
+
+export class SyncError extends Error {
+  override name = 'SyncError';
+}
+
+/** Creates a users-export job for all connections, waits for it, downloads the file and imports it. */
+export async function backfillUsers(options: {
+  management: ManagementClient;
+  pool: Pool;
+  say(line: string): void;
+  pollIntervalMs?: number;
+  timeoutMs?: number;
+}): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
+  const { management, say } = options;
+  const job = await management.jobs.usersExports.create({ format: 'json', fields: EXPORT_FIELDS });
+  say(`export job ${job.id} created`);
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  let location: string | undefined;
+  for (;;) {
+    const state = await management.jobs.get(job.id!);
+    if (state.status === 'completed') {
+      location = (state as { location?: string }).location;
+      break;
+    }
+    if (state.status === 'failed') throw new SyncError(`the export job ${job.id} failed in Auth0; look at it under Monitoring > Logs, then run users:backfill again`);
+    if (Date.now() > deadline) throw new SyncError(`the export job ${job.id} was still "${state.status}" when the time ran out`);
+    say(`export job ${state.status}${(state as { time_left_seconds?: number }).time_left_seconds ? `, about ${(state as { time_left_seconds?: number }).time_left_seconds} s left` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 2000));
+  }
+  if (!location) throw new SyncError(`the export job ${job.id} completed without a download location`);
+  const download = await fetch(location);
+  if (!download.ok || !download.body) throw new SyncError(`downloading the export failed: HTTP ${download.status}`);
+  say('export downloaded; importing');
+  return importUsers({ pool: options.pool, input: Readable.fromWeb(download.body as import('node:stream/web').ReadableStream), gzipped: true });
+}
+
+const CHECKPOINT = 'users:reconcile';
+const PER_PAGE = 100;
+// Auth0's user search answers at most 1,000 results for one query (page * per_page < 1000).
+const SEARCH_CAP = 1000;
+
+export interface ReconcileResult extends Omit<ImportCounts, 'lines'> {
+  fetched: number;
+  windows: number;
+  checkpoint: Date;
+}
+
+/**
+ * Upserts every user updated since the last checkpoint. Each search asks for `updated_at` from the
+ * checkpoint on, sorted ascending; when a search hits the 1,000-result cap the window moves to the
+ * newest `updated_at` seen and searches again, so the cap never hides a user. The checkpoint is
+ * saved after every window, so a crash resumes where it stopped.
+ */
+export async function reconcileUsers(options: { management: ManagementClient; pool: Pool; say(line: string): void }): Promise<ReconcileResult> {
+  const { management, pool, say } = options;
+  const saved = await pool.query<{ value: Date }>('SELECT value FROM sync_checkpoints WHERE name = $1', [CHECKPOINT]);
+  let checkpoint = saved.rows[0]?.value ?? new Date(0);
+  const result: ReconcileResult = { fetched: 0, windows: 0, created: 0, updated: 0, unchanged: 0, invalid: 0, checkpoint };
+
+  for (;;) {
+    result.windows += 1;
+    const window = await searchWindow(management, checkpoint);
+    result.fetched += window.users.length + window.invalid;
+    result.invalid += window.invalid;
+    if (window.users.length > 0) {
+      const counts = await upsertUsers(pool, dedupe(window.users));
+      result.created += counts.created;
+      result.updated += counts.updated;
+      result.unchanged += counts.unchanged;
+    }
+    const newest = window.newest;
+    if (newest && newest > checkpoint) {
+      checkpoint = newest;
+      await pool.query(
+        `INSERT INTO sync_checkpoints (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+        [CHECKPOINT, checkpoint],
+      );
+    }
+    say(`window ${result.windows}: ${window.users.length} users from ${window.from.toISOString()}${window.capped ? ' (hit the 1,000-result cap; moving the window)' : ''}`);
+    if (!window.capped) break;
+    if (!newest || newest <= window.from) {
+      throw new SyncError(`more than ${SEARCH_CAP} users share updated_at ${window.from.toISOString()}: the search cannot page past them; use users:backfill`);
+    }
+  }
+  result.checkpoint = checkpoint;
+  return result;
+}
+
+async function searchWindow(management: ManagementClient, from: Date) {
+  const users: ImportedUser[] = [];
+  let invalid = 0;
+  let newest: Date | undefined;
+  let fetched = 0;
+  for (let page = 0; page * PER_PAGE < SEARCH_CAP; page += 1) {
+    const response = await management.users.list({ q: `updated_at:[${from.toISOString()} TO *]`, sort: 'updated_at:1', search_engine: 'v3', per_page: PER_PAGE, page });
+    const batch = response.data;
+    fetched += batch.length;
+    for (const user of batch) {
+      const parsed = parseAuth0User(user);
+      if (typeof parsed === 'string') invalid += 1;
+      else users.push(parsed);
+      const updatedAt = typeof user.updated_at === 'string' ? new Date(user.updated_at) : undefined;
+      if (updatedAt && (!newest || updatedAt > newest)) newest = updatedAt;
+    }
+    if (batch.length < PER_PAGE) break;
+  }
+  return { users, invalid, newest, from, capped: fetched >= SEARCH_CAP };
+}
+
+function dedupe(users: ImportedUser[]): ImportedUser[] {
+  return [...new Map(users.map((user) => [user.auth0Id, user])).values()];
+}
