@@ -111,6 +111,10 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
       await first.waitForOutput(/GraphQL API ready/);
       expect(first.output()).toContain('Local development issuer');
       expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: true, user: { auth0Id, name: null } });
+      // A command run beside the server (as the README suggests for db:seed) uses its Postgres.
+      const { stdout: seeded } = await run(process.execPath, ['--import', 'tsx', 'src/cli/seed.ts'], { cwd: ROOT, env: { ...process.env, ...env, DATABASE_URL: '' } });
+      expect(seeded).toContain('Seeded 3 users');
+      expect(await addUserWithMintedToken(env, 'google-oauth2|seed-ada')).toEqual({ created: false, user: { auth0Id: 'google-oauth2|seed-ada', name: 'Ada Lovelace' } });
       first.signal('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(fs.existsSync(path.join(env.EMBEDDED_POSTGRES_DIR, 'postmaster.pid'))).toBe(false);

