@@ -236,6 +236,10 @@ function rateLimitPerCaller(config: Config): RequestHandler {
 
 // Body-parser failures (bad JSON, too large) keep their status; anything else is a masked 500.
 const lastResortErrorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (isDatabaseUnavailable(error)) {
+    res.status(503).set('retry-after', RETRY_AFTER_SECONDS).json({ errors: [UNAVAILABLE] });
+    return;
+  }
   const status = typeof error?.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
   if (status === 500) req.log.error({ err: error }, 'unhandled error');
   const message = status === 500 ? 'Internal server error' : String(error.message ?? 'Bad request');
