@@ -7,6 +7,7 @@ import ngrok from '@ngrok/ngrok';
 import { deployAction } from '../auth0-deploy/deploy-action';
 import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
 import { loadNgrokConfig, NgrokConfigError } from '../tunnel/ngrok-config';
+import { describeNgrokError } from '../tunnel/ngrok-errors';
 import { actionSecretsFrom } from './action-deploy-secrets';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -72,22 +73,6 @@ async function waitUntilReady(server: ChildProcess, port: number): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new TunnelError('the server was not ready within 120 s');
-}
-
-/** ngrok's errors as one line that says what to do. */
-function describeNgrokError(error: unknown, domain?: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { errorCode?: string } | undefined)?.errorCode ?? message.match(/ERR_NGROK_\d+/)?.[0];
-  if (code === 'ERR_NGROK_105' || code === 'ERR_NGROK_107' || /authtoken|authentication failed/i.test(message)) {
-    return `ngrok rejected NGROK_AUTHTOKEN (${code ?? message}): copy it again from https://dashboard.ngrok.com/get-started/your-authtoken`;
-  }
-  if (domain && (code === 'ERR_NGROK_320' || code === 'ERR_NGROK_313' || code === 'ERR_NGROK_15002' || /domain|hostname/i.test(message))) {
-    return `ngrok refused the domain ${domain} (${code ?? message}): reserve it in the ngrok dashboard (Domains) for this account, or remove url from ngrok.yml`;
-  }
-  if (/failed to connect|tcp connection|dns|timed out|network/i.test(message)) {
-    return `could not reach the ngrok service (${message}): check the network connection, proxy or firewall of this machine`;
-  }
-  return `ngrok could not open the tunnel: ${message}`;
 }
 
 async function updateActionUrl(graphqlUrl: string): Promise<void> {
