@@ -1,14 +1,12 @@
 // `npm run tunnel`: starts the server and opens an ngrok tunnel to it in-process, with the settings of ngrok.yml.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import ngrok from '@ngrok/ngrok';
-import { deployAction } from '../auth0-deploy/deploy-action';
-import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
+import { describeManagementError } from '../auth0-deploy/management-client';
 import { loadNgrokConfig, NgrokConfigError } from '../tunnel/ngrok-config';
 import { describeNgrokError } from '../tunnel/ngrok-errors';
-import { actionSecretsFrom } from './action-deploy-secrets';
+import { pointActionAtUrl } from '../tunnel/point-action-at-url';
 
 const ROOT = path.resolve(__dirname, '../..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -77,9 +75,7 @@ async function waitUntilReady(server: ChildProcess, port: number): Promise<void>
 
 async function updateActionUrl(graphqlUrl: string): Promise<void> {
   say('Pointing the Action at this URL (API_URL) and redeploying...');
-  const secrets = actionSecretsFrom({ ...process.env, ACTION_API_URL: graphqlUrl });
-  const code = fs.readFileSync(path.join(ROOT, 'actions/post-login.js'), 'utf8');
-  await deployAction({ management: createManagementClient(process.env), name: process.env.ACTION_NAME ?? 'auth0-postgres-sync provisioning', code, secrets, say: (line) => say(`  ${line}`) });
+  await pointActionAtUrl(graphqlUrl, process.env, (line) => say(`  ${line}`));
 }
 
 tunnel().catch((error: unknown) => {
