@@ -18,7 +18,7 @@ async function deploy(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'action-file': { type: 'string', default: 'actions/post-login.js' },
-      name: { type: 'string', default: 'auth0-postgres-sync provisioning' },
+      name: { type: 'string', default: process.env.ACTION_NAME ?? 'auth0-postgres-sync provisioning' },
       'create-resources': { type: 'boolean', default: false },
       'write-env': { type: 'string', default: '.env.auth0' },
       help: { type: 'boolean', short: 'h' },

@@ -1,13 +1,12 @@
 // `npm run tunnel`: starts the server and opens an ngrok tunnel to it in-process, with the settings of ngrok.yml.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import ngrok from '@ngrok/ngrok';
-import { deployAction } from '../auth0-deploy/deploy-action';
-import { createManagementClient, describeManagementError } from '../auth0-deploy/management-client';
+import { describeManagementError } from '../auth0-deploy/management-client';
 import { loadNgrokConfig, NgrokConfigError } from '../tunnel/ngrok-config';
-import { actionSecretsFrom } from './action-deploy-secrets';
+import { describeNgrokError } from '../tunnel/ngrok-errors';
+import { pointActionAtUrl } from '../tunnel/point-action-at-url';
 
 const ROOT = path.resolve(__dirname, '../..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,27 +73,9 @@ async function waitUntilReady(server: ChildProcess, port: number): Promise<void>
   throw new TunnelError('the server was not ready within 120 s');
 }
 
-/** ngrok's errors as one line that says what to do. */
-function describeNgrokError(error: unknown, domain?: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { errorCode?: string } | undefined)?.errorCode ?? message.match(/ERR_NGROK_\d+/)?.[0];
-  if (code === 'ERR_NGROK_105' || code === 'ERR_NGROK_107' || /authtoken|authentication failed/i.test(message)) {
-    return `ngrok rejected NGROK_AUTHTOKEN (${code ?? message}): copy it again from https://dashboard.ngrok.com/get-started/your-authtoken`;
-  }
-  if (domain && (code === 'ERR_NGROK_320' || code === 'ERR_NGROK_313' || code === 'ERR_NGROK_15002' || /domain|hostname/i.test(message))) {
-    return `ngrok refused the domain ${domain} (${code ?? message}): reserve it in the ngrok dashboard (Domains) for this account, or remove url from ngrok.yml`;
-  }
-  if (/failed to connect|tcp connection|dns|timed out|network/i.test(message)) {
-    return `could not reach the ngrok service (${message}): check the network connection, proxy or firewall of this machine`;
-  }
-  return `ngrok could not open the tunnel: ${message}`;
-}
-
 async function updateActionUrl(graphqlUrl: string): Promise<void> {
   say('Pointing the Action at this URL (API_URL) and redeploying...');
-  const secrets = actionSecretsFrom({ ...process.env, ACTION_API_URL: graphqlUrl });
-  const code = fs.readFileSync(path.join(ROOT, 'actions/post-login.js'), 'utf8');
-  await deployAction({ management: createManagementClient(process.env), name: process.env.ACTION_NAME ?? 'auth0-postgres-sync provisioning', code, secrets, say: (line) => say(`  ${line}`) });
+  await pointActionAtUrl(graphqlUrl, process.env, (line) => say(`  ${line}`));
 }
 
 tunnel().catch((error: unknown) => {
