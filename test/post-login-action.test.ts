@@ -191,6 +191,7 @@ describe('when something fails, the login goes on and the next one heals', () =>
       expect(result.denied).toBeUndefined();
       expect(result.logs.join('\n')).toContain('timed out after 5000 ms');
       expect(tenant.users.get(user.user_id)?.app_metadata[FLAG]).toBeUndefined();
+      expect(await rowOf(user.user_id)).toBeNull();
     } finally {
       stalled.closeAllConnections();
       await new Promise((resolve) => stalled.close(resolve));
