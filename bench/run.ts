@@ -87,6 +87,10 @@ async function main(): Promise<void> {
       AUTH0_ISSUER_BASE_URL: issuer.url,
       AUTH0_AUDIENCE: AUDIENCE,
       CURSOR_SECRET: 'bench-cursor-secret-bench-cursor-secret',
+      // The load comes from one address and a few tokens: the bench measures throughput, not throttling.
+      RATE_LIMIT_PER_IP: '100000000',
+      RATE_LIMIT_PER_USER: '100000000',
+      RATE_LIMIT_PER_MACHINE: '100000000',
       LOG_PRETTY: 'false',
     }, dir);
     const reference = await startProcess(children, 'reference', ['--import', 'tsx', 'bench/reference-server.ts'], {
