@@ -10,6 +10,7 @@ import { SimulatedTenant } from '../src/action-runtime/simulated-tenant';
 import { applyMigrations } from '../src/db/migrate';
 import { createTestDatabase, withClient } from './support/database';
 import { freePort } from './support/free-port';
+import { waitUntil } from './support/wait-until';
 import { expectData, graphql } from './support/graphql';
 import { startTestIssuer, TEST_AUDIENCE } from './support/issuer';
 import { startOwnPostgres } from './support/own-postgres';
@@ -217,11 +218,3 @@ describe('two server processes on one database', () => {
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import supertest from 'supertest';
 import { createTestDatabase, withClient, type TestDatabase } from './support/database';
 import { freePort } from './support/free-port';
+import { waitUntil } from './support/wait-until';
 import { startTestIssuer, TEST_AUDIENCE, type TestIssuer } from './support/issuer';
 import { ROOT, startServerProcess } from './support/server-process';
 
@@ -144,13 +145,6 @@ async function addUserWithMintedToken(env: Record<string, string>, auth0Id: stri
   return response.body.data.addUser;
 }
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 // A request on a connection of its own (the global agent would reuse a pooled one).
 function getOnNewConnection(url: string): Promise<number> {
