@@ -113,22 +113,17 @@ export interface Config {
 /** Reads the environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  // One pass: the checks between settings run on the raw values too, so that a bad value and a
+  // missing companion setting are reported together, not one start-up after the other.
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...crossSettingProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
 
   const issuerBase = e.AUTH0_ISSUER_BASE_URL ?? (e.AUTH0_DOMAIN ? `https://${e.AUTH0_DOMAIN}/` : undefined);
   const mode = issuerBase ? 'auth0' : 'dev';
-  if (mode === 'dev' && e.NODE_ENV === 'production') {
-    problems.push('AUTH0_DOMAIN: required in production (the local development issuer is never served there)');
-  }
-  if (mode === 'auth0' && !e.AUTH0_AUDIENCE) {
-    problems.push('AUTH0_AUDIENCE: required with AUTH0_DOMAIN (the identifier of your Auth0 API)');
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const issuer = withTrailingSlash(issuerBase ?? `http://localhost:${e.PORT}/`);
   return {
     env: e.NODE_ENV,
@@ -167,6 +162,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       pretty: e.LOG_PRETTY === 'auto' ? Boolean(process.stdout.isTTY) && e.NODE_ENV !== 'production' : e.LOG_PRETTY === 'true',
     },
   };
+}
+
+/** Settings that are only wrong together; read raw, so they are checked even when a value is invalid. */
+function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
+  const given = (name: string) => env[name] !== undefined && env[name] !== '';
+  const problems: string[] = [];
+  const realIssuer = given('AUTH0_ISSUER_BASE_URL') || given('AUTH0_DOMAIN');
+  if (!realIssuer && env.NODE_ENV === 'production') {
+    problems.push('AUTH0_DOMAIN: required in production (the local development issuer is never served there)');
+  }
+  if (realIssuer && !given('AUTH0_AUDIENCE')) {
+    problems.push('AUTH0_AUDIENCE: required with AUTH0_DOMAIN (the identifier of your Auth0 API)');
+  }
+  return problems;
 }
 
 function parseTrustProxy(value: string): boolean | number | string {

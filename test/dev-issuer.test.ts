@@ -158,6 +158,19 @@ describe('configuration', () => {
     for (const name of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'AUTH0_DOMAIN']) expect(problems).toContain(name);
   });
 
+  it('reports a bad value and a missing companion setting together, in one pass', () => {
+    let error: unknown;
+    try {
+      loadConfig({ AUTH0_DOMAIN: 'x', LOG_LEVEL: 'loud' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL: .*\n.*AUTH0_AUDIENCE: required with AUTH0_DOMAIN/s);
+  });
+
   it('requires the audience when a tenant is configured, and derives the issuer and JWKS from the domain', () => {
     expect(() => loadConfig({ AUTH0_DOMAIN: 'tenant.eu.auth0.com' })).toThrow(/AUTH0_AUDIENCE/);
     const config = loadConfig({ AUTH0_DOMAIN: 'tenant.eu.auth0.com', AUTH0_AUDIENCE: 'https://api.example.com/', NODE_ENV: 'production' });
