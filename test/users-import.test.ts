@@ -110,3 +110,15 @@ it('keeps the last line when a user appears twice in one batch', async () => {
   expect(counts).toMatchObject({ lines: 2, created: 1 });
   expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'google-oauth2|dupe-1'`)).rows[0].name).toBe('Second');
 });
+
+it.each([
+  ['a file that does not exist', () => path.join(dir, 'missing.ndjson'), /^users:import: .*missing\.ndjson does not exist\n$/],
+  ['a directory', () => dir, /^users:import: .* is not a file\n$/],
+])('%s gets one line on stderr and exit 1, without a stack trace', async (_label, file, message) => {
+  const failed = await run(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file()], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } }).then(
+    () => undefined,
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+  expect(failed).toMatchObject({ code: 1, stdout: '' });
+  expect(failed?.stderr).toMatch(message);
+});

@@ -1,4 +1,5 @@
 // `npm run users:import -- <file>`: imports an Auth0 users export (.ndjson or .ndjson.gz) into the database.
+import fs from 'node:fs';
 import { Pool } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
@@ -11,6 +12,11 @@ async function importCommand(): Promise<void> {
   if (!file || file.startsWith('-')) {
     process.stderr.write('Usage: npm run users:import -- <export.ndjson | export.ndjson.gz>\n');
     process.exit(2);
+  }
+  const problem = unreadable(file);
+  if (problem) {
+    process.stderr.write(`users:import: ${problem}\n`);
+    process.exit(1);
   }
   const config = loadConfig();
   const logger = createLogger({ ...config.log, level: 'warn' });
@@ -27,6 +33,20 @@ async function importCommand(): Promise<void> {
   } finally {
     await pool.end();
     await database.close();
+  }
+}
+
+/** Why the file cannot be imported, in one line, or undefined; checked before the database is opened. */
+function unreadable(file: string): string | undefined {
+  try {
+    if (!fs.statSync(file).isFile()) return `${file} is not a file`;
+    fs.accessSync(file, fs.constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${file} does not exist`;
+    if (code === 'EACCES') return `${file} is not readable (permission denied)`;
+    return `cannot read ${file}: ${code ?? String(error)}`;
   }
 }
 
