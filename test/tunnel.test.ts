@@ -26,13 +26,19 @@ const configFile = (text: string) => {
 
 describe('ngrok.yml', () => {
   it('the repository\'s ngrok.yml is agent config v3 with an "api" endpoint forwarding to the server\'s port', () => {
-    expect(loadNgrokConfig(path.join(ROOT, 'ngrok.yml'))).toEqual({ name: 'api', port: 4000, domain: undefined });
+    expect(loadNgrokConfig(path.join(ROOT, 'ngrok.yml'))).toEqual({ name: 'api', port: 4000, domain: undefined, connectUrl: undefined });
     expect(fs.readFileSync(path.join(ROOT, 'ngrok.yml'), 'utf8')).not.toMatch(/^\s*authtoken:/m);
   });
 
   it('reads a static domain and an upstream given as host:port', () => {
     const file = configFile('version: 3\nendpoints:\n  - name: api\n    url: https://sync-demo.ngrok-free.app\n    upstream:\n      url: localhost:4100\n');
-    expect(loadNgrokConfig(file)).toEqual({ name: 'api', port: 4100, domain: 'sync-demo.ngrok-free.app' });
+    expect(loadNgrokConfig(file)).toEqual({ name: 'api', port: 4100, domain: 'sync-demo.ngrok-free.app', connectUrl: undefined });
+  });
+
+  it('reads agent.connect_url, where the agent dials the ngrok service', () => {
+    const file = configFile('version: 3\nagent:\n  connect_url: connect.example.com:443\nendpoints:\n  - name: api\n    upstream:\n      url: 4000\n');
+    expect(loadNgrokConfig(file)).toMatchObject({ connectUrl: 'connect.example.com:443' });
+    expect(() => loadNgrokConfig(configFile('version: 3\nagent:\n  connect_url: https://x\nendpoints:\n  - name: api\n    upstream:\n      url: 4000\n'))).toThrow(/agent\.connect_url must be host:port/);
   });
 
   it.each([
@@ -79,9 +85,12 @@ describe('npm run tunnel', () => {
     expect(await isListening(port)).toBe(false);
   });
 
+  // The service is a local port nobody listens on (agent.connect_url), so the test means the same
+  // with or without a network: with one, ngrok's real service would reject the fake authtoken instead.
   it('when the ngrok service cannot be reached, says so plainly, stops the server it started and exits non-zero', async () => {
     const port = await freePort();
-    const result = await tunnel({ NGROK_AUTHTOKEN: 'not-a-real-token' }, configFile(`version: 3\nendpoints:\n  - name: api\n    upstream:\n      url: ${port}\n`));
+    const service = `127.0.0.1:${await freePort()}`;
+    const result = await tunnel({ NGROK_AUTHTOKEN: 'not-a-real-token' }, configFile(`version: 3\nagent:\n  connect_url: ${service}\nendpoints:\n  - name: api\n    upstream:\n      url: ${port}\n`));
     expect(result.code).toBe(1);
     expect(result.out).toContain('tunnel: could not reach the ngrok service');
     expect(result.out).toContain('check the network connection');

@@ -44,7 +44,12 @@ async function tunnel(): Promise<void> {
   try {
     await waitUntilReady(server, endpoint.port);
     const listener = await ngrok
-      .forward({ addr: endpoint.port, authtoken_from_env: true, ...(endpoint.domain ? { domain: endpoint.domain } : {}) })
+      .forward({
+        addr: endpoint.port,
+        authtoken_from_env: true,
+        ...(endpoint.domain ? { domain: endpoint.domain } : {}),
+        ...(endpoint.connectUrl ? { server_addr: endpoint.connectUrl } : {}),
+      })
       .catch((error: unknown) => {
         throw new TunnelError(describeNgrokError(error, endpoint.domain));
       });

@@ -12,7 +12,7 @@ const EndpointSchema = z.object({
 const NgrokConfigSchema = z.object({
   version: z.union([z.literal(3), z.literal('3')], { message: 'must be 3 (the ngrok agent config v3 format)' }),
   agent: z
-    .record(z.string(), z.unknown())
+    .looseObject({ connect_url: z.string().regex(/^[a-z0-9.-]+:\d{1,5}$/i, 'must be host:port, e.g. connect.ngrok-agent.com:443').optional() })
     .refine((agent) => !('authtoken' in agent), { message: 'must not be in the file: set NGROK_AUTHTOKEN instead', path: ['authtoken'] })
     .optional(),
   endpoints: z.array(EndpointSchema).min(1, 'must list at least one endpoint'),
@@ -24,6 +24,8 @@ export interface TunnelEndpoint {
   port: number;
   /** The static domain, when the file names one. */
   domain?: string;
+  /** `agent.connect_url`: where the agent dials ngrok's service (a dedicated ingress); ngrok's default when absent. */
+  connectUrl?: string;
 }
 
 export class NgrokConfigError extends Error {
@@ -46,5 +48,5 @@ export function loadNgrokConfig(file: string, endpointName = 'api'): TunnelEndpo
   const upstream = String(endpoint.upstream.url);
   const port = Number(/^\d+$/.test(upstream) ? upstream : new URL(upstream.includes('://') ? upstream : `http://${upstream}`).port);
   if (!Number.isInteger(port) || port < 1) throw new NgrokConfigError(`${file}: endpoint "${endpointName}" upstream.url must name a local port, e.g. 4000`);
-  return { name: endpoint.name, port, domain: endpoint.url?.replace(/^https?:\/\//, '') };
+  return { name: endpoint.name, port, domain: endpoint.url?.replace(/^https?:\/\//, ''), connectUrl: result.data.agent?.connect_url };
 }
