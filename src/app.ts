@@ -148,7 +148,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     }),
   );
 
-  app.use(tokenErrorHandler);
+  app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
   return { app, apollo };
 }

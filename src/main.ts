@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
+import { publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { createPrismaClient } from './db/prisma';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const database = await openDatabase(config.database, logger);
   let stopping = false;
   let server: Server | undefined;
+  let withdrawPublication = () => {};
   const prisma = createPrismaClient({
     connectionString: database.connectionString,
     poolSize: config.database.poolSize,
@@ -40,7 +42,14 @@ async function main(): Promise<void> {
   server = listening;
   await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
   logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `listening on port ${config.http.port}`);
-  if (devIssuer) printDevIssuerBanner(config, devIssuer);
+  if (devIssuer) {
+    printDevIssuerBanner(config, devIssuer);
+    withdrawPublication = publishRunningDevServer(config.auth.devIssuerDir, {
+      port: config.http.port,
+      issuer: devIssuer.issuer,
+      graphqlUrl: `http://localhost:${config.http.port}/graphql`,
+    });
+  }
   void readiness.done.then(() => {
     if (readiness.isReady()) logger.info(`GraphQL API ready at http://localhost:${config.http.port}/graphql`);
   });
@@ -49,6 +58,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     readiness.stop();
+    withdrawPublication();
     const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeIdleConnections();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');

@@ -1,4 +1,4 @@
-// `npm run login:simulate` against a running server: the whole first-login flow from the repo alone.
+// `npm run login:simulate` and `npm run token` against a running server: the first-login flow from the repo alone.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,13 +13,16 @@ const run = promisify(execFile);
 let database: TestDatabase;
 let dir: string;
 let server: ServerProcess;
-let env: Record<string, string>;
+let port: number;
+let issuerDir: string;
 
 beforeAll(async () => {
   database = await createTestDatabase({ migrate: false });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'login-simulate-'));
-  env = { PORT: String(await freePort()), DATABASE_URL: database.url, DEV_ISSUER_DIR: path.join(dir, 'issuer') };
-  server = startServerProcess(env);
+  issuerDir = path.join(dir, 'issuer');
+  // A port other than the default: the commands below are not told it, they find the server.
+  port = await freePort();
+  server = startServerProcess({ PORT: String(port), DATABASE_URL: database.url, DEV_ISSUER_DIR: issuerDir });
   await server.waitForOutput(/GraphQL API ready/);
 });
 
@@ -30,27 +33,106 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const simulate = async (...args: string[]) =>
-  (await run(process.execPath, ['--import', 'tsx', 'src/cli/login-simulate.ts', '--state', path.join(dir, 'tenant.json'), ...args], { cwd: ROOT, env: { ...process.env, ...env, AUTH0_DOMAIN: '', AUTH0_ISSUER_BASE_URL: '' } })).stdout;
+// The environment of a shell that knows nothing of the server's PORT.
+function cliEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.url, DEV_ISSUER_DIR: issuerDir, AUTH0_DOMAIN: '', AUTH0_ISSUER_BASE_URL: '', ...overrides };
+  delete env.PORT;
+  return env;
+}
+
+async function cli(script: string, args: string[], env = cliEnv()): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Each test keeps its own simulated tenant (users, login counts, the Action's cache). */
+const newTenant = () => path.join(fs.mkdtempSync(path.join(dir, 'tenant-')), 'tenant.json');
+const simulate = (tenant: string, ...args: string[]) => cli('src/cli/login-simulate.ts', ['--state', tenant, ...args]);
 
 it('provisions on the first run and says the user was already provisioned on the second, making no call', async () => {
-  const first = await simulate('--connection', 'google-oauth2', '--email', 'ada@example.com', '--name', 'Ada');
-  expect(first).toContain('login #1');
-  expect(first).toMatch(/M2M token: fetched from http:\/\/localhost:\d+\/oauth\/token \(HTTP 200/);
-  expect(first).toMatch(/addUser: HTTP 200/);
-  expect(first).toContain('postgres-sync: created google-oauth2|');
-  expect(first).toContain('app_metadata.postgres_sync_provisioned set to true');
+  const tenant = newTenant();
+  const first = await simulate(tenant, '--connection', 'google-oauth2', '--email', 'ada@example.com', '--name', 'Ada');
+  expect(first.code).toBe(0);
+  expect(first.stdout).toContain('login #1');
+  expect(first.stdout).toContain(`M2M token: fetched from http://localhost:${port}/oauth/token (HTTP 200`);
+  expect(first.stdout).toContain(`addUser: HTTP 200`);
+  expect(first.stdout).toContain(`at http://localhost:${port}/graphql`);
+  expect(first.stdout).toContain('postgres-sync: created google-oauth2|');
+  expect(first.stdout).toContain('app_metadata.postgres_sync_provisioned set to true');
 
-  const second = await simulate('--connection', 'google-oauth2', '--email', 'ada@example.com');
-  expect(second).toContain('login #2');
-  expect(second).toContain('already provisioned (app_metadata.postgres_sync_provisioned = true): the Action made no call');
+  const second = await simulate(tenant, '--connection', 'google-oauth2', '--email', 'ada@example.com');
+  expect(second.code).toBe(0);
+  expect(second.stdout).toContain('login #2');
+  expect(second.stdout).toContain('already provisioned (app_metadata.postgres_sync_provisioned = true): the Action made no call');
 
   const rows = await withClient(database.url, async (client) => (await client.query(`SELECT email, name, connection FROM users WHERE email = 'ada@example.com'`)).rows);
   expect(rows).toEqual([{ email: 'ada@example.com', name: 'Ada', connection: 'google-oauth2' }]);
 });
 
-it('a second person reuses the cached M2M token', async () => {
-  const output = await simulate('--connection', 'Username-Password-Authentication', '--email', 'grace@example.com');
-  expect(output).toContain('M2M token: taken from the Action cache (no request)');
-  expect(output).toContain('postgres-sync: created auth0|');
+it('a second person signing up in the same tenant reuses the cached M2M token', async () => {
+  const tenant = newTenant();
+  const first = await simulate(tenant, '--connection', 'google-oauth2', '--email', 'lin@example.com');
+  expect(first.stdout).toContain('M2M token: fetched from');
+  const second = await simulate(tenant, '--connection', 'Username-Password-Authentication', '--email', 'grace@example.com');
+  expect(second.code).toBe(0);
+  expect(second.stdout).toContain('M2M token: taken from the Action cache (no request)');
+  expect(second.stdout).toContain('postgres-sync: created auth0|');
+});
+
+it('exits 1 and says so when the Action could not provision the user', async () => {
+  const closed = await freePort();
+  const result = await simulate(newTenant(), '--email', 'kay@example.com', '--api-url', `http://127.0.0.1:${closed}/graphql`);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain('app_metadata.postgres_sync_provisioned not set: the next login will try again');
+  const rows = await withClient(database.url, async (client) => (await client.query(`SELECT 1 FROM users WHERE email = 'kay@example.com'`)).rowCount);
+  expect(rows).toBe(0);
+});
+
+it('with no server running for its issuer directory, says to start one and exits 1 without calling anything', async () => {
+  const elsewhere = await cli('src/cli/login-simulate.ts', ['--state', newTenant(), '--email', 'nobody@example.com'], cliEnv({ DEV_ISSUER_DIR: path.join(dir, 'no-server') }));
+  expect(elsewhere.code).toBe(1);
+  expect(elsewhere.stderr).toMatch(/^No local server is running for .*no-server: start it with npm start/);
+  expect(elsewhere.stdout).toBe('');
+});
+
+it('npm run token mints for the running server, whatever PORT the shell has', async () => {
+  const { stdout: token, code } = await cli('src/cli/token.ts', ['--machine', '--scope', 'create:users']);
+  expect(code).toBe(0);
+  const response = await fetch(`http://localhost:${port}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }', variables: { input: { auth0Id: 'google-oauth2|token-cli' } } }),
+  });
+  expect(response.status).toBe(200);
+  expect(await response.json()).toEqual({ data: { addUser: { created: true } } });
+});
+
+it('a token for another port gets a 401 that names the issuer this server expects', async () => {
+  const otherPort = String(await freePort());
+  const { stdout: token } = await cli('src/cli/token.ts', ['--machine'], { ...cliEnv(), PORT: otherPort });
+  const response = await fetch(`http://localhost:${port}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  });
+  expect(response.status).toBe(401);
+  const body = (await response.json()) as { errors: Array<{ message: string }> };
+  expect(body.errors[0]?.message).toBe(
+    `Unexpected 'iss' value: this server's issuer is http://localhost:${port}/ (mint tokens with npm run token while it runs, or give both the same PORT)`,
+  );
+});
+
+it('once the server has stopped, its published address is withdrawn', async () => {
+  const stoppedDir = path.join(dir, 'stopped-issuer');
+  const other = startServerProcess({ PORT: String(await freePort()), DATABASE_URL: database.url, DEV_ISSUER_DIR: stoppedDir });
+  await other.waitForOutput(/GraphQL API ready/);
+  expect(fs.existsSync(path.join(stoppedDir, 'server.json'))).toBe(true);
+  other.signal('SIGTERM');
+  expect(await other.exited).toBe(0);
+  expect(fs.existsSync(path.join(stoppedDir, 'server.json'))).toBe(false);
 });

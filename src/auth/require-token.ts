@@ -21,10 +21,14 @@ export function requireToken(config: Config['auth']): RequestHandler {
 }
 
 /** Answers token failures with 401 (or 400 for a malformed request) and the WWW-Authenticate header. */
-export const tokenErrorHandler: ErrorRequestHandler = (error, _req, res, next) => {
-  if (!(error instanceof UnauthorizedError)) return next(error);
-  res
-    .status(error.status)
-    .set(error.headers)
-    .json({ errors: [{ message: error.message || 'Unauthorized', extensions: { code: 'UNAUTHENTICATED' } }] });
-};
+export function tokenErrorHandler(config: Config['auth']): ErrorRequestHandler {
+  // The local issuer's URL holds the server's port, so a token minted for another port is the
+  // newcomer's usual 401: in development, say which issuer this server expects.
+  const wrongIssuerHint =
+    config.mode === 'dev' ? `: this server's issuer is ${config.issuer} (mint tokens with npm run token while it runs, or give both the same PORT)` : '';
+  return (error, _req, res, next) => {
+    if (!(error instanceof UnauthorizedError)) return next(error);
+    const message = error.message === "Unexpected 'iss' value" ? `${error.message}${wrongIssuerHint}` : error.message || 'Unauthorized';
+    res.status(error.status).set(error.headers).json({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+  };
+}

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { runPostLogin, type HttpCall } from '../action-runtime/run-post-login';
 import { SimulatedTenant } from '../action-runtime/simulated-tenant';
 import { loadOrCreateDevIssuerState } from '../auth/dev-issuer';
+import { localTarget } from '../auth/running-dev-server';
 import { loadConfig } from '../config';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -17,9 +18,10 @@ const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options
   --user-id <id>        the Auth0 user id (default: derived from the connection and email)
   --refresh             a refresh-token exchange instead of a login
   --fail-closed         set the Action's FAIL_CLOSED secret to true
-  --api-url <url>       the GraphQL endpoint (default: http://localhost:$PORT/graphql)
+  --api-url <url>       the GraphQL endpoint (default: the running server's, which npm start publishes)
   --state <file>        where the simulated tenant keeps its users and cache (default: .data/simulated-tenant.json)
-Start the server first (npm start); this uses its local development issuer.`;
+Start the server first (npm start); this uses its local development issuer.
+Exits 1 when the Action could not provision the user.`;
 
 async function simulateLogin(): Promise<void> {
   const { values } = parseArgs({
@@ -45,13 +47,20 @@ async function simulateLogin(): Promise<void> {
   const connection = values.connection;
   const userId = values['user-id'] ?? `${connection === 'Username-Password-Authentication' ? 'auth0' : connection}|${createHash('sha256').update(`${connection}:${values.email}`).digest('hex').slice(0, 24)}`;
   const tenant = new SimulatedTenant(path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'));
-  const apiUrl = values['api-url'] ?? `http://localhost:${config.http.port}/graphql`;
+  const target = localTarget(config);
+  if (!target.running && !values['api-url']) {
+    throw new Error(
+      `No local server is running for ${path.relative(process.cwd(), config.auth.devIssuerDir) || config.auth.devIssuerDir}: start it with npm start ` +
+        '(in another terminal, with the same DEV_ISSUER_DIR), or pass --api-url.',
+    );
+  }
+  const apiUrl = values['api-url'] ?? target.graphqlUrl;
 
   const result = await runPostLogin({
     tenant,
     actionFile: path.join(ROOT, 'actions/post-login.js'),
     secrets: {
-      AUTH0_DOMAIN: config.auth.issuer,
+      AUTH0_DOMAIN: target.issuer,
       CLIENT_ID: issuer.client.id,
       CLIENT_SECRET: issuer.client.secret,
       API_AUDIENCE: config.auth.audience,
@@ -81,6 +90,8 @@ async function simulateLogin(): Promise<void> {
   if (claims.length > 0) out(`  access token claims: ${claims.join(', ')}`);
   out(result.denied ? `  login DENIED: ${result.denied}` : '  login allowed');
   if (apiCall?.status === 'failed') out(`  (is the server running? start it with npm start)`);
+  const provisioned = result.httpCalls.length === 0 || result.appMetadataSet[FLAG] === true;
+  if (!provisioned) process.exitCode = 1;
 }
 
 function describeCall(call: HttpCall): string {
