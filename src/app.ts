@@ -7,6 +7,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
+import Negotiator from 'negotiator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -183,22 +184,45 @@ function logUnexpectedErrors(): ApolloServerPlugin<GraphQLContext> {
   };
 }
 
-// The HTTP status follows the errors: an outage is a 503 that a client (the Post Login Action
-// first) retries, never a 200; a document refused by a limit while parsing (graphql-armor's token
-// limit) is the client's 400, not the 500 Apollo gives errors thrown from parsing hooks.
+// The media types Apollo chooses between for a single result, in its order of preference.
+const RESPONSE_MEDIA_TYPES = ['application/json; charset=utf-8', 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0; charset=utf-8'];
+const GRAPHQL_RESPONSE_JSON = RESPONSE_MEDIA_TYPES[1];
+
+// Errors that end a request before execution: the response has no `data`.
+const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'OPERATION_RESOLUTION_FAILURE']);
+
+/** The media type Apollo answers with, negotiated exactly as Apollo 5 does (no Accept: application/json). */
+function responseMediaType(accept: string | undefined): string | undefined {
+  if (!accept) return RESPONSE_MEDIA_TYPES[0];
+  return new Negotiator({ headers: { accept } }).mediaType(RESPONSE_MEDIA_TYPES);
+}
+
+// The HTTP status follows the errors and the media type, as the GraphQL-over-HTTP spec says:
+// - an outage is a 503 that a client (the Post Login Action first) retries, never a 200;
+// - a document that cannot run (parse, validation, variable coercion, unknown operation) is a 200
+//   for an `application/json` client, whose errors are in the body, and a 400 for an
+//   `application/graphql-response+json` one, whose status alone must tell a response without data.
+// The content type is set here, from the same negotiation, so the status and it always agree.
 function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
+        async willSendResponse({ request, response }) {
           if (response.body.kind !== 'single') return;
-          const codes = new Set((response.body.singleResult.errors ?? []).map((error) => error.extensions?.code));
+          const { singleResult } = response.body;
+          const codes = new Set((singleResult.errors ?? []).map((error) => error.extensions?.code));
           if (codes.has('UNAVAILABLE')) {
             response.http.status = 503;
             response.http.headers.set('retry-after', RETRY_AFTER_SECONDS);
-          } else if (codes.has('GRAPHQL_VALIDATION_FAILED') || codes.has('GRAPHQL_PARSE_FAILED')) {
-            response.http.status = 400;
+            return;
           }
+          const isRequestError = singleResult.data === undefined && codes.size > 0 && [...codes].every((code) => typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
+          if (!isRequestError) return;
+          const mediaType = response.http.headers.get('content-type') ?? responseMediaType(request.http?.headers.get('accept'));
+          // No acceptable media type: Apollo answers 406 itself.
+          if (!mediaType) return;
+          response.http.headers.set('content-type', mediaType);
+          response.http.status = mediaType === GRAPHQL_RESPONSE_JSON ? 400 : 200;
         },
       };
     },

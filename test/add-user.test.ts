@@ -1,6 +1,6 @@
 // addUser through HTTP into the real app and Postgres: upsert semantics, races and bad input.
 import { randomUUID } from 'node:crypto';
-import { expectData, expectError } from './support/graphql';
+import { expectData, expectError, MEDIA_TYPES, REQUEST_ERROR_STATUS } from './support/graphql';
 import { startTestServer, type TestServer } from './support/server';
 
 const ADD_USER = /* GraphQL */ `
@@ -164,14 +164,18 @@ describe('addUser with bad input answers BAD_USER_INPUT naming the field and wri
     expect(await rowsFor(auth0Id)).toHaveLength(0);
   });
 
-  it('a missing auth0Id or a wrongly typed field is refused by the schema (HTTP 400) and writes nothing', async () => {
+  it.each(MEDIA_TYPES)('a missing auth0Id or a wrongly typed field is refused by the schema (HTTP 200 for application/json, 400 for application/graphql-response+json) and writes nothing: %s', async (accept) => {
     const before = await server.prisma.user.count();
-    const missing = await expectError(server, { query: ADD_USER, variables: { input: { email: 'a@example.com' } }, token }, 'BAD_USER_INPUT');
-    expect(missing.response.status).toBe(400);
-    const wrongType = await expectError(server, { query: ADD_USER, variables: { input: { auth0Id: newAuth0Id(), loginsCount: 'many' } }, token }, 'BAD_USER_INPUT');
-    expect(wrongType.response.status).toBe(400);
-    const badDate = await expectError(server, { query: ADD_USER, variables: { input: { auth0Id: newAuth0Id(), lastLoginAt: 'yesterday' } }, token }, 'BAD_USER_INPUT');
-    expect(badDate.response.status).toBe(400);
+    const missing = await expectError(server, { query: ADD_USER, variables: { input: { email: 'a@example.com' } }, token, accept }, 'BAD_USER_INPUT');
+    expect(missing.response.status).toBe(REQUEST_ERROR_STATUS[accept]);
+    expect(missing.response.headers['content-type']).toBe(`${accept}; charset=utf-8`);
+    expect(missing.response.data).toBeUndefined();
+    const wrongType = await expectError(server, { query: ADD_USER, variables: { input: { auth0Id: newAuth0Id(), loginsCount: 'many' } }, token, accept }, 'BAD_USER_INPUT');
+    expect(wrongType.response.status).toBe(REQUEST_ERROR_STATUS[accept]);
+    expect(wrongType.response.data).toBeUndefined();
+    const badDate = await expectError(server, { query: ADD_USER, variables: { input: { auth0Id: newAuth0Id(), lastLoginAt: 'yesterday' } }, token, accept }, 'BAD_USER_INPUT');
+    expect(badDate.response.status).toBe(REQUEST_ERROR_STATUS[accept]);
+    expect(badDate.response.data).toBeUndefined();
     expect(await server.prisma.user.count()).toBe(before);
   });
 });

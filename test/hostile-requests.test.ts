@@ -1,6 +1,6 @@
 // Hostile requests are refused before execution, with a clear error, while normal requests keep working.
 import { randomUUID } from 'node:crypto';
-import { expectData, graphql } from './support/graphql';
+import { expectData, graphql, MEDIA_TYPES, REQUEST_ERROR_STATUS } from './support/graphql';
 import { startTestServer, type TestServer } from './support/server';
 
 let server: TestServer;
@@ -25,10 +25,13 @@ describe('query limits', () => {
     try {
       const token = await shallow.machineToken(['read:users', 'read:transactions']);
       const before = shallow.queries.length;
-      const response = await graphql(shallow, { query: '{ users { edges { node { transactions { edges { node { id } } } } } } }', token });
-      expect(response.status).toBe(400);
-      expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(response.errors?.[0]?.message).toMatch(/depth/i);
+      for (const accept of MEDIA_TYPES) {
+        const response = await graphql(shallow, { query: '{ users { edges { node { transactions { edges { node { id } } } } } } }', token, accept });
+        expect(response.status).toBe(REQUEST_ERROR_STATUS[accept]);
+        expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+        expect(response.errors?.[0]?.message).toMatch(/depth/i);
+        expect(response.data).toBeUndefined();
+      }
       expect(shallow.queries.length).toBe(before);
       // The same query is fine under the default limit.
       await expectData(server, { query: '{ users { edges { node { transactions { edges { node { id } } } } } } }', token: await server.machineToken(['read:users', 'read:transactions']) });
@@ -37,10 +40,11 @@ describe('query limits', () => {
     }
   });
 
-  it.each(hostile)('refuses %s before running it, and normal requests keep working meanwhile', async (_label, query, message, code = 'GRAPHQL_VALIDATION_FAILED') => {
+  const hostilePerMediaType = hostile.flatMap(([label, query, message, code = 'GRAPHQL_VALIDATION_FAILED']) => MEDIA_TYPES.map((accept) => [`${label}, accepting ${accept}`, query, message, code, accept] as const));
+  it.each(hostilePerMediaType)('refuses %s before running it, and normal requests keep working meanwhile', async (_label, query, message, code, accept) => {
     const before = server.queries.length;
-    const [refused, normal] = await Promise.all([graphql(server, { query, token: user }), expectData<{ me: { id: string } }>(server, { query: '{ me { id } }', token: user })]);
-    expect(refused.status).toBe(400);
+    const [refused, normal] = await Promise.all([graphql(server, { query, token: user, accept }), expectData<{ me: { id: string } }>(server, { query: '{ me { id } }', token: user })]);
+    expect(refused.status).toBe(REQUEST_ERROR_STATUS[accept]);
     expect(refused.errors?.[0]?.extensions?.code).toBe(code);
     expect(refused.errors?.[0]?.message).toMatch(message);
     expect(refused.data).toBeUndefined();

@@ -20,11 +20,21 @@ export interface Operation {
   variables?: Record<string, unknown>;
   /** A bearer token; `null` sends no Authorization header. */
   token: string | null;
+  /** The Accept header; unset sends none, which the server answers as `application/json`. */
+  accept?: string;
 }
+
+/** The GraphQL-over-HTTP media types: errors before execution are a 200 in the first, a 400 in the second. */
+export const MEDIA_TYPES = ['application/json', 'application/graphql-response+json'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** The status the spec gives a document that cannot run (parse, validation, variable coercion). */
+export const REQUEST_ERROR_STATUS: Record<MediaType, number> = { 'application/json': 200, 'application/graphql-response+json': 400 };
 
 export async function graphql<T = Record<string, unknown>>(server: Pick<TestServer, 'request'>, operation: Operation): Promise<GraphQLResponse<T>> {
   let request = server.request().post('/graphql').set('content-type', 'application/json');
   if (operation.token !== null) request = request.set('authorization', `Bearer ${operation.token}`);
+  if (operation.accept !== undefined) request = request.set('accept', operation.accept);
   const response = await request.send({ query: operation.query, variables: operation.variables ?? {} });
   const body = (response.body ?? {}) as { data?: T | null; errors?: GraphQLErrorBody[] };
   return {
