@@ -12,7 +12,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DevIssuer } from './auth/dev-issuer';
-import { requireToken, tokenErrorHandler } from './auth/require-token';
+import { refuseTokensOutsideTheHeader, requireToken, tokenErrorHandler } from './auth/require-token';
 import { viewerFromClaims, type TokenClaims } from './auth/viewer';
 import type { Config } from './config';
 import { createLoaders, type GraphQLContext } from './context';
@@ -98,9 +98,10 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
         return id;
       },
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      // One lean line per request: no headers, so no credentials to redact on the hot path.
+      // One lean line per request: no headers, so no credentials to redact on the hot path, and the
+      // URL without its query, which may hold a token or another secret (see loggableUrl).
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
@@ -134,6 +135,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   app.use(
     '/graphql',
     rateLimitPerIp(config),
+    refuseTokensOutsideTheHeader,
     requireToken(config.auth),
     rateLimitPerCaller(config),
     refuseUntilReady(readiness),
@@ -152,6 +154,18 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
   return { app, apollo };
+}
+
+const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
+
+/**
+ * The URL as a log may hold it: the path, with anything shaped like a JWT replaced, and never the
+ * query (`?access_token=...`, a GET's variables), only the mark that there was one.
+ */
+export function loggableUrl(url: string): string {
+  const queryAt = url.search(/[?#]/);
+  const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(JWT_LIKE, '[redacted]');
+  return queryAt === -1 ? path : `${path}?[redacted]`;
 }
 
 function maskInternalErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {

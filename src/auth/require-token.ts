@@ -1,7 +1,23 @@
 // Verifies the bearer token of every request it guards: RS256, issuer, audience, keys from the JWKS.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { auth, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+import { auth, InvalidRequestError, UnauthorizedError } from 'express-oauth2-jwt-bearer';
 import type { Config } from '../config';
+
+/**
+ * The token comes from one `Authorization` header and nowhere else (RFC 6750 also allows the URL
+ * query and a form body, which express-oauth2-jwt-bearer reads): a token in a URL ends up in logs,
+ * proxies and browser history. Two `Authorization` headers are refused too: Node keeps only the
+ * first in `req.headers`, so which one was meant would be a guess. Both answer 400 invalid_request.
+ */
+export const refuseTokensOutsideTheHeader: RequestHandler = (req, _res, next) => {
+  if ((req.headersDistinct.authorization?.length ?? 0) > 1) {
+    return next(new InvalidRequestError('Send exactly one Authorization header.'));
+  }
+  if (Object.keys(req.query ?? {}).some((name) => name.toLowerCase() === 'access_token')) {
+    return next(new InvalidRequestError('Send the access token in the Authorization header, never in the URL.'));
+  }
+  next();
+};
 
 export function requireToken(config: Config['auth']): RequestHandler {
   return auth({
