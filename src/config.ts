@@ -54,6 +54,9 @@ const EnvSchema = z.object({
   AUTH0_LOG_STREAM_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(24, 'at least 24 characters').optional()),
   JWKS_CACHE_MAX_AGE_MS: positiveInt(60 * 60 * 1000),
   JWKS_COOLDOWN_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(30_000)),
+  AUTH0_CLOCK_TOLERANCE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(600).default(60)),
+  // Auth0's longest access-token lifetime is 30 days (2592000 s).
+  AUTH0_MAX_TOKEN_AGE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().max(2_592_000).default(86_400)),
 });
 
 export const DEV_AUDIENCE = 'https://auth0-postgres-sync.local/api';
@@ -90,6 +93,10 @@ export interface Config {
     jwksCooldownMs: number;
     /** The shared secret of the Auth0 Log Stream webhook; unset, the webhook is not served. */
     logStreamToken: string | undefined;
+    /** How far our clock and the issuer's may disagree: for `exp`, and for an `iat` in the future. */
+    clockToleranceS: number;
+    /** A token issued longer ago than this is refused whatever its `exp` (Auth0's default lifetime: 24 h). */
+    maxTokenAgeS: number;
   };
   graphql: {
     introspection: boolean;
@@ -150,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
       logStreamToken: e.AUTH0_LOG_STREAM_TOKEN,
+      clockToleranceS: e.AUTH0_CLOCK_TOLERANCE_S,
+      maxTokenAgeS: e.AUTH0_MAX_TOKEN_AGE_S,
     },
     graphql: {
       introspection: e.NODE_ENV !== 'production' || e.GRAPHQL_INTROSPECTION,

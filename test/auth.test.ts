@@ -89,6 +89,55 @@ describe('tokens that are refused with HTTP 401 and WWW-Authenticate, writing no
   });
 });
 
+describe('the time claims: iat in the future beyond the clock tolerance, or older than the token age, is refused', () => {
+  const HOUR = 3600;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('a token issued a year in the future', async () => {
+    await expectRefusedWith401(await signRs256(machineClaims({ iat: now() + 365 * 24 * HOUR, exp: now() + HOUR })));
+  });
+
+  it('a token issued two minutes in the future (beyond the default 60 s tolerance)', async () => {
+    await expectRefusedWith401(await signRs256(machineClaims({ iat: now() + 120, exp: now() + HOUR })));
+  });
+
+  it('a token issued 25 hours ago that has not expired (older than the default 24 h age)', async () => {
+    await expectRefusedWith401(await signRs256(machineClaims({ iat: now() - 25 * HOUR, exp: now() + HOUR })));
+  });
+
+  it('a token without iat', async () => {
+    const { iat: _iat, ...withoutIat } = machineClaims();
+    await expectRefusedWith401(await signRs256(withoutIat));
+  });
+
+  it('a token issued 30 s in the future (clock skew within the tolerance) is accepted, and so is one issued 23 hours ago', async () => {
+    for (const iat of [now() + 30, now() - 23 * HOUR]) {
+      const auth0Id = `auth0|${randomUUID()}`;
+      const data = await expectData<{ addUser: { created: boolean } }>(server, { query: ADD_USER, variables: { input: { auth0Id } }, token: await signRs256(machineClaims({ iat, exp: now() + HOUR })) });
+      expect(data.addUser.created).toBe(true);
+    }
+  });
+
+  it('AUTH0_CLOCK_TOLERANCE_S and AUTH0_MAX_TOKEN_AGE_S set the bounds', async () => {
+    const strict = await startTestServer({ env: { AUTH0_CLOCK_TOLERANCE_S: '5', AUTH0_MAX_TOKEN_AGE_S: '3600' } });
+    try {
+      const key = (await importJWK(strict.issuer.state.privateJwk, 'RS256')) as KeyLike;
+      const sign = (iat: number) =>
+        new SignJWT({ ...machineClaims({ iss: strict.issuer.url, iat, exp: now() + HOUR }) }).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: strict.issuer.state.kid }).sign(key);
+      for (const iat of [now() + 30, now() - 2 * HOUR]) {
+        const auth0Id = `auth0|${randomUUID()}`;
+        const response = await graphql(strict, { query: ADD_USER, variables: { input: { auth0Id } }, token: await sign(iat) });
+        expect(response.status).toBe(401);
+        expect(response.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+        expect(await strict.prisma.user.count({ where: { auth0Id } })).toBe(0);
+      }
+      await expectData(strict, { query: ADD_USER, variables: { input: { auth0Id: `auth0|${randomUUID()}` } }, token: await sign(now()) });
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('valid tokens without the right to call addUser get FORBIDDEN and write nothing', () => {
   it('an end user\'s token cannot call addUser', async () => {
     const auth0Id = `google-oauth2|${randomUUID()}`;

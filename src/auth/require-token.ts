@@ -30,6 +30,10 @@ export function requireToken(config: Config['auth']): RequestHandler {
     cacheMaxAge: config.jwksCacheMaxAgeMs,
     cooldownDuration: config.jwksCooldownMs,
     timeoutDuration: 5000,
+    // Setting maxTokenAge is what makes the library check `iat` at all: an `iat` later than now plus
+    // the tolerance, or older than the age, is refused (401), as is a token without `iat`.
+    clockTolerance: config.clockToleranceS,
+    maxTokenAge: config.maxTokenAgeS,
     // A request with a bad token must be refused, never treated as anonymous.
     authRequired: true,
     dpop: { enabled: false },
