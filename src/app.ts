@@ -12,8 +12,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { DevIssuer } from './auth/dev-issuer';
-import { refuseTokensOutsideTheHeader, requireToken, tokenErrorHandler } from './auth/require-token';
-import { viewerFromClaims, type TokenClaims } from './auth/viewer';
+import { refuseTokensOutsideTheHeader, requireToken, requireValidClaims, tokenErrorHandler, viewerOf } from './auth/require-token';
 import type { Config } from './config';
 import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
@@ -137,12 +136,13 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     rateLimitPerIp(config),
     refuseTokensOutsideTheHeader,
     requireToken(config.auth),
+    requireValidClaims(config.auth),
     rateLimitPerCaller(config),
     refuseUntilReady(readiness),
     express.json({ limit: config.http.bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        viewer: viewerFromClaims((req.auth?.payload ?? {}) as TokenClaims),
+        viewer: viewerOf(req),
         logger: req.log,
         requestId: String(req.id),
         services,
@@ -261,11 +261,11 @@ function rateLimitPerIp(config: Config): RequestHandler {
 
 /** Per token subject; machine clients get a budget large enough for a sign-up storm. */
 function rateLimitPerCaller(config: Config): RequestHandler {
-  const isMachine = (req: express.Request) => viewerFromClaims((req.auth?.payload ?? {}) as TokenClaims).kind === 'machine';
+  const isMachine = (req: express.Request) => viewerOf(req).kind === 'machine';
   return rateLimit({
     windowMs: config.rateLimit.windowMs,
     limit: (req) => (isMachine(req) ? config.rateLimit.perMachine : config.rateLimit.perUser),
-    keyGenerator: (req) => `sub:${String(req.auth?.payload.sub)}`,
+    keyGenerator: (req) => `sub:${viewerOf(req).claims.sub}`,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: tooManyRequests,

@@ -2,6 +2,16 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { auth, InvalidRequestError, UnauthorizedError } from 'express-oauth2-jwt-bearer';
 import type { Config } from '../config';
+import { tokenClaimsParser, viewerFromClaims, type Viewer } from './viewer';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The caller, set by `requireValidClaims` once the token is verified and its claims checked. */
+      viewer?: Viewer;
+    }
+  }
+}
 
 /**
  * The token comes from one `Authorization` header and nowhere else (RFC 6750 also allows the URL
@@ -38,6 +48,28 @@ export function requireToken(config: Config['auth']): RequestHandler {
     authRequired: true,
     dpop: { enabled: false },
   });
+}
+
+/**
+ * After the token is verified: its claims must have the types this API reads (401 otherwise), and
+ * the caller they describe becomes `req.viewer`. Kept apart from verification, which may be cached.
+ */
+export function requireValidClaims(config: Config['auth']): RequestHandler {
+  const parseTokenClaims = tokenClaimsParser(config.claimsNamespace);
+  return (req, _res, next) => {
+    try {
+      req.viewer = viewerFromClaims(parseTokenClaims(req.auth?.payload));
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** The caller of a request that went through `requireValidClaims`. */
+export function viewerOf(req: Express.Request): Viewer {
+  if (!req.viewer) throw new Error('requireValidClaims must run before the viewer is read');
+  return req.viewer;
 }
 
 /** Answers token failures with 401 (or 400 for a malformed request) and the WWW-Authenticate header. */
