@@ -62,6 +62,7 @@ function needsProvisioning(event) {
 }
 
 async function provision(event, api) {
+  warnAboutPlainHttp(event.secrets);
   const token = await machineToken(event, api);
   const user = event.user;
   const input = {
@@ -85,7 +86,11 @@ async function provision(event, api) {
   return body.data.addUser;
 }
 
-/** A client-credentials token, cached until shortly before it expires: one per burst of logins. */
+/**
+ * A client-credentials token, kept in api.cache until shortly before it expires. Auth0's cache is
+ * best effort: an entry "may not be available in later transactions" even within its lifetime, and
+ * a write can fail, so a burst of logins usually shares one token but may fetch several.
+ */
 async function machineToken(event, api) {
   const cached = api.cache.get(TOKEN_CACHE_KEY);
   if (cached && typeof cached.value === 'string') {
@@ -106,8 +111,31 @@ async function machineToken(event, api) {
   const lifetimeMs = Number(body.expires_in) * 1000;
   const expiresAt = Date.now() + lifetimeMs;
   const ttl = Math.min(lifetimeMs - TOKEN_EXPIRY_MARGIN_MS, CACHE_MAX_TTL_MS);
-  if (ttl > 0) api.cache.set(TOKEN_CACHE_KEY, JSON.stringify({ accessToken: body.access_token, expiresAt }), { ttl });
+  if (ttl > 0) {
+    // api.cache.set answers a CacheWriteResult: { type: 'success' } or { type: 'error', code }.
+    const result = api.cache.set(TOKEN_CACHE_KEY, JSON.stringify({ accessToken: body.access_token, expiresAt }), { ttl });
+    if (!result || result.type !== 'success') {
+      console.log(`postgres-sync: the M2M token could not be cached (${(result && result.code) || 'no result'}); the next login fetches a new one`);
+    }
+  }
   return body.access_token;
+}
+
+// Over plain http:// the M2M token and the user's profile cross the network in clear. Loopback is
+// exempt: nothing leaves the machine (local simulation), and Auth0 could never reach it anyway.
+function warnAboutPlainHttp(secrets) {
+  for (const name of ['API_URL', 'AUTH0_DOMAIN']) {
+    const value = String(secrets[name] || '');
+    if (!/^http:\/\//i.test(value)) continue;
+    let host = '';
+    try {
+      host = new URL(value).hostname;
+    } catch {
+      // An unparsable URL fails the call itself, with its own log line.
+    }
+    if (/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(host)) continue;
+    console.log(`postgres-sync: warning: ${name} is plain http://, so tokens and profiles travel unencrypted; use https://`);
+  }
 }
 
 function tokenEndpoint(domain) {

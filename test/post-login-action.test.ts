@@ -125,6 +125,41 @@ describe('calls it does not make', () => {
     expect(await server.prisma.user.count({ where: { auth0Id: { in: users.map((user) => user.user_id) } } })).toBe(50);
   });
 
+  it('when Auth0 refuses to cache the token, the login still provisions, logs it once without the token, and the next login fetches anew', async () => {
+    const tenant = new SimulatedTenant();
+    tenant.cache.refuseWrites('CACHE_UNAVAILABLE');
+    const first = await login(tenant, googleUser());
+    const second = await login(tenant, googleUser());
+    for (const result of [first, second]) {
+      expect(result.denied).toBeUndefined();
+      expect(result.appMetadataSet[FLAG]).toBe(true);
+      expect(tokenCalls(result)).toHaveLength(1);
+      expect(result.logs.filter((line) => line.includes('could not be cached'))).toEqual([
+        'postgres-sync: the M2M token could not be cached (CACHE_UNAVAILABLE); the next login fetches a new one',
+      ]);
+      expectNoSecretsIn(result.logs);
+    }
+
+    tenant.cache.refuseWrites(undefined);
+    const cached = await login(tenant, googleUser());
+    expect(cached.logs.join('\n')).not.toContain('could not be cached');
+    expect(tokenCalls(await login(tenant, googleUser()))).toHaveLength(0);
+  });
+
+  it('warns once per login when API_URL or AUTH0_DOMAIN is plain http:// to a host that is not loopback, without the URL', async () => {
+    const tenant = new SimulatedTenant();
+    const loopback = await login(tenant, googleUser());
+    expect(loopback.logs.join('\n')).not.toContain('warning');
+
+    const plain = await login(tenant, googleUser(), { secrets: { ...secrets, AUTH0_DOMAIN: 'http://tenant.example.invalid', API_URL: 'http://api.example.invalid/graphql' } });
+    expect(plain.logs.filter((line) => line.includes('warning'))).toEqual([
+      'postgres-sync: warning: API_URL is plain http://, so tokens and profiles travel unencrypted; use https://',
+      'postgres-sync: warning: AUTH0_DOMAIN is plain http://, so tokens and profiles travel unencrypted; use https://',
+    ]);
+    expect(plain.logs.join('\n')).not.toContain('example.invalid');
+    expectNoSecretsIn(plain.logs);
+  });
+
   it('fetches a new token once the cached one has expired', async () => {
     let now = Date.now();
     const tenant = new SimulatedTenant(undefined, () => now);
@@ -223,7 +258,8 @@ describe('the harness behaves as Auth0 documents', () => {
   it('caps cache entries at 24 hours, stores only strings, and forgets expired entries', () => {
     let now = 0;
     const tenant = new SimulatedTenant(undefined, () => now);
-    expect(tenant.cache.set('k', 'v', { ttl: 48 * 60 * 60 * 1000 })).toMatchObject({ type: 'success', record: { expires_at: 24 * 60 * 60 * 1000 } });
+    expect(tenant.cache.set('k', 'v', { ttl: 48 * 60 * 60 * 1000 })).toEqual({ type: 'success' });
+    expect(tenant.cache.get('k')).toEqual({ value: 'v', expires_at: 24 * 60 * 60 * 1000 });
     expect(tenant.cache.set('k', { not: 'a string' })).toEqual({ type: 'error', code: 'INVALID_VALUE' });
     now = 24 * 60 * 60 * 1000;
     expect(tenant.cache.get('k')).toBeUndefined();

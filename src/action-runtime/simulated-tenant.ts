@@ -20,7 +20,8 @@ interface CacheEntry {
   expires_at: number;
 }
 
-export type CacheWriteResult = { type: 'success'; record?: { value: string; expires_at: number } } | { type: 'error'; code: string };
+/** What Auth0 documents for api.cache.set and api.cache.delete. */
+export type CacheWriteResult = { type: 'success' } | { type: 'error'; code: string };
 
 // Auth0's documented Actions cache limits.
 const CACHE_DEFAULT_TTL_MS = 15 * 60 * 1000;
@@ -32,6 +33,8 @@ const CACHE_MAX_TOTAL_BYTES = 8 * 1024;
 
 /** api.cache as Auth0 documents it: string values, ttl in milliseconds, get returns { value, expires_at }. */
 export class ActionCache {
+  private refusal: string | undefined;
+
   constructor(
     private readonly entries = new Map<string, CacheEntry>(),
     private readonly now: () => number = Date.now,
@@ -47,7 +50,13 @@ export class ActionCache {
     return { value: entry.value, expires_at: entry.expires_at };
   }
 
+  /** Auth0's cache is best effort: from now on every write fails with `code` (undefined: writes work again). */
+  refuseWrites(code: string | undefined): void {
+    this.refusal = code;
+  }
+
   set(key: string, value: unknown, options: { ttl?: number; expires_at?: number } = {}): CacheWriteResult {
+    if (this.refusal !== undefined) return { type: 'error', code: this.refusal };
     if (typeof value !== 'string') return { type: 'error', code: 'INVALID_VALUE' };
     if (Buffer.byteLength(key) > CACHE_MAX_KEY_BYTES) return { type: 'error', code: 'KEY_TOO_LARGE' };
     if (Buffer.byteLength(value) > CACHE_MAX_VALUE_BYTES) return { type: 'error', code: 'VALUE_TOO_LARGE' };
@@ -59,7 +68,7 @@ export class ActionCache {
     const total = others.reduce((sum, [k, entry]) => sum + Buffer.byteLength(k) + Buffer.byteLength(entry.value), Buffer.byteLength(key) + Buffer.byteLength(value));
     if (total > CACHE_MAX_TOTAL_BYTES) return { type: 'error', code: 'CACHE_FULL' };
     this.entries.set(key, { value, expires_at });
-    return { type: 'success', record: { value, expires_at } };
+    return { type: 'success' };
   }
 
   delete(key: string): CacheWriteResult {
