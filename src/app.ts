@@ -162,7 +162,7 @@ const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
  * The URL as a log may hold it: the path, with anything shaped like a JWT replaced, and never the
  * query (`?access_token=...`, a GET's variables), only the mark that there was one.
  */
-export function loggableUrl(url: string): string {
+function loggableUrl(url: string): string {
   const queryAt = url.search(/[?#]/);
   const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(JWT_LIKE, '[redacted]');
   return queryAt === -1 ? path : `${path}?[redacted]`;

@@ -52,16 +52,18 @@ const rightType: Record<string, (value: unknown) => boolean> = {
   [`${NAMESPACE}email_verified`]: (value) => typeof value === 'boolean',
 };
 const claims = ['sub', 'scope', 'gty', 'azp', 'permissions', `${NAMESPACE}email`, `${NAMESPACE}email_verified`];
+// An empty scope is a list of no scopes: right for both kinds (see the FORBIDDEN case below).
+const isRight = (claim: string, value: unknown) => rightType[claim]?.(value) || (claim === 'scope' && value === '');
 const cases = claims.flatMap((claim) =>
   wrongValues
-    .filter(([, value]) => !rightType[claim]?.(value))
+    .filter(([, value]) => !isRight(claim, value))
     .flatMap(([label, value]) => (['machine', 'user'] as const).map((kind) => [`${claim} as ${label}, ${kind} token`, claim, value, kind] as const)),
 );
 
 describe('a claim of an unexpected type refuses the token with 401 invalid_token and writes nothing', () => {
   it('covers every claim the API reads, with both kinds of token', () => {
     expect(new Set(cases.map(([, claim]) => claim))).toEqual(new Set(claims));
-    expect(cases.length).toBeGreaterThanOrEqual(claims.length * 2 * 6);
+    expect(cases.length).toBeGreaterThanOrEqual(claims.length * 2 * 5);
   });
 
   it.each([...cases, ['sub missing, machine token', 'sub', undefined, 'machine'] as const, ['sub missing, user token', 'sub', undefined, 'user'] as const])(
@@ -101,6 +103,14 @@ describe('the same tokens with the claims Auth0 writes work', () => {
     const other = `auth0|${randomUUID()}`;
     await expectError(server, { ...operation('machine', other), token: await sign('machine', other, { gty: ['refresh_token', 'password'] }) }, 'FORBIDDEN');
     expect(await server.prisma.user.count({ where: { auth0Id: other } })).toBe(0);
+  });
+
+  it('an empty scope grants nothing: a machine token gets FORBIDDEN from addUser and writes nothing, a user token still reads me', async () => {
+    const auth0Id = `auth0|${randomUUID()}`;
+    const error = await expectError(server, { ...operation('machine', auth0Id), token: await sign('machine', auth0Id, { scope: '' }) }, 'FORBIDDEN');
+    expect(error.message).toContain('create:users');
+    expect(await server.prisma.user.count({ where: { auth0Id } })).toBe(0);
+    await expectData(server, { ...operation('user', auth0Id), token: await sign('user', auth0Id, { scope: '' }) });
   });
 
   it('a machine token whose scope lacks create:users gets FORBIDDEN, and a user token cannot call addUser', async () => {

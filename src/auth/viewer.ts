@@ -21,7 +21,7 @@ const identifier = text(255);
 /**
  * Checks the claims this API reads, once, after the signature and the time claims: `sub`, `gty`,
  * `azp`, `scope`, `permissions` (Auth0 RBAC) and the Post Login Action's `<namespace>email` and
- * `<namespace>email_verified`. A claim present with another type, empty or overlong refuses the
+ * `<namespace>email_verified`. A claim present with another type, empty (but `scope`) or overlong refuses the
  * token (401 invalid_token), so that no code further on meets a `scope` that is an array.
  */
 export function tokenClaimsParser(claimsNamespace: string): (payload: unknown) => TokenClaims {
@@ -29,7 +29,8 @@ export function tokenClaimsParser(claimsNamespace: string): (payload: unknown) =
     sub: identifier,
     gty: z.union([identifier, z.array(identifier).min(1).max(10)]).optional(),
     azp: identifier.optional(),
-    scope: text(8192).optional(),
+    // Space-separated; empty means no scopes, as in a token of a client granted none.
+    scope: z.string().max(8192).optional(),
     permissions: z.array(identifier).max(1000).optional(),
     [`${claimsNamespace}email`]: text(320).optional(),
     [`${claimsNamespace}email_verified`]: z.boolean().optional(),
