@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+import { createFileOnce } from '../create-file-once';
 
 export const DEV_SCOPES = ['create:users', 'read:users', 'read:transactions'];
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
@@ -29,14 +30,15 @@ export type TokenRequest =
   | { kind: 'machine'; clientId?: string; scopes: string[]; expiresInSeconds?: number }
   | { kind: 'user'; sub: string; scopes?: string[]; extraClaims?: Record<string, unknown>; expiresInSeconds?: number };
 
-/** Loads the issuer's key and dev client from `dir`, creating them on first use. */
+/**
+ * Loads the issuer's key and dev client from `dir`, creating them on first use. Processes starting
+ * together on an empty `dir` all end up with the same identity: the first file created wins.
+ */
 export async function loadOrCreateDevIssuerState(dir: string): Promise<DevIssuerState> {
   const file = path.join(dir, 'issuer.json');
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as DevIssuerState;
   const state = await createDevIssuerState();
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
-  return state;
+  return JSON.parse(createFileOnce(file, JSON.stringify(state)).content) as DevIssuerState;
 }
 
 export async function createDevIssuerState(): Promise<DevIssuerState> {
