@@ -1,23 +1,28 @@
 // Start-up only: load config, open the database, migrate, listen, and shut down cleanly on a signal.
 import type { Server } from 'node:http';
+import type { Logger } from 'pino';
 import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
 import { publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
+import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createPrismaClient } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
 import { createLogger } from './logger';
+import { processShutdown } from './shutdown';
 
 const SHUTDOWN_GRACE_MS = 15_000;
+
+// The signal handlers come first: a signal at any moment of start-up stops what has started so far.
+const shutdown = processShutdown.install({ exitCodeOnSignal: () => 0, graceMs: SHUTDOWN_GRACE_MS });
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.log);
+  shutdown.useLogger(logger);
+  // Registers the embedded Postgres' stop itself, before spawning it.
   const database = await openDatabase(config.database, logger);
-  let stopping = false;
-  let server: Server | undefined;
-  let withdrawPublication = () => {};
   const prisma = createPrismaClient({
     connectionString: database.connectionString,
     poolSize: config.database.poolSize,
@@ -25,6 +30,7 @@ async function main(): Promise<void> {
     poolTimeoutMs: config.database.poolTimeoutMs,
     logger,
   });
+  shutdown.add('database pool', () => prisma.$disconnect());
   // The server listens at once; /readyz says when the database has been reached and migrated.
   const readiness = new DatabaseReadiness({
     connectionString: database.connectionString,
@@ -32,50 +38,43 @@ async function main(): Promise<void> {
     maxDelayMs: config.database.retryMaxMs,
     onFatal: (error) => {
       logger.fatal(error.message);
-      void shutdown('migration failed', 1);
+      void shutdown.stop('migration failed', 1);
     },
+  });
+  // Stops retrying, and lets a migration under way finish before the database goes.
+  shutdown.add('readiness', () => {
+    readiness.stop();
+    return readiness.done;
   });
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
   const { app, apollo } = await createApp({ config, prisma, logger, devIssuer, readiness });
+  shutdown.add('apollo', () => apollo.stop());
 
-  const listening = app.listen(config.http.port, config.http.host ?? '::');
-  server = listening;
-  await new Promise<void>((resolve, reject) => listening.once('listening', resolve).once('error', reject));
+  const server = app.listen(config.http.port, config.http.host ?? '::');
+  shutdown.add('http server', () => drain(server, logger));
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `listening on port ${config.http.port}`);
   if (devIssuer) {
     printDevIssuerBanner(config, devIssuer);
-    withdrawPublication = publishRunningDevServer(config.auth.devIssuerDir, {
+    const withdrawPublication = publishRunningDevServer(config.auth.devIssuerDir, {
       port: config.http.port,
       issuer: devIssuer.issuer,
       graphqlUrl: `http://localhost:${config.http.port}/graphql`,
     });
+    shutdown.add('dev server publication', withdrawPublication);
   }
   void readiness.done.then(() => {
     if (readiness.isReady()) logger.info(`GraphQL API ready at http://localhost:${config.http.port}/graphql`);
   });
+}
 
-  async function shutdown(signal: string, exitCode = 0): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    readiness.stop();
-    withdrawPublication();
-    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server?.closeIdleConnections();
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    const force = setTimeout(() => {
-      logger.error('requests did not finish in time; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    await closed;
-    await apollo.stop();
-    await prisma.$disconnect();
-    await database.close();
-    logger.info('stopped');
-    process.exit(exitCode);
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+// No new connections; requests in flight finish (the shutdown's grace period bounds them).
+function drain(server: Server, logger: Logger): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  logger.info('shutting down: no new connections, finishing requests in flight');
+  return closed;
 }
 
 async function startDevIssuer(config: Config): Promise<DevIssuer> {
@@ -103,10 +102,14 @@ function printDevIssuerBanner(config: Config, devIssuer: DevIssuer): void {
 }
 
 main().catch((error: unknown) => {
+  // A signal during start-up makes what was starting fail; the shutdown under way reports and exits.
+  if (shutdown.stopping) return;
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+  } else if (error instanceof EmbeddedPostgresError) {
+    process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`Failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   }
-  process.exit(1);
+  void shutdown.stop('start-up failed', 1);
 });

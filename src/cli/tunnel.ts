@@ -38,8 +38,8 @@ async function tunnel(): Promise<void> {
     }
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  // SIGHUP too (the terminal closed): the server child must not outlive us.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
 
   try {
     await waitUntilReady(server, endpoint.port);

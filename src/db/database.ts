@@ -12,7 +12,7 @@ export interface Database {
 
 export async function openDatabase(config: Config['database'], logger: Logger): Promise<Database> {
   if (config.url) return { connectionString: config.url, kind: 'external', close: async () => {} };
-  const running = await findRunningEmbeddedPostgres(config.embedded);
+  const running = await findRunningEmbeddedPostgres({ ...config.embedded, logger });
   if (running) {
     logger.info({ module: 'embedded-postgres', port: config.embedded.port }, 'using the embedded postgres already running on this data directory');
     return { connectionString: running, kind: 'embedded', close: async () => {} };

@@ -8,6 +8,8 @@ import { isDatabaseUnavailable } from './unavailable';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 // The key Prisma Migrate locks with, so that this runner and `prisma migrate deploy` never overlap.
 const PRISMA_ADVISORY_LOCK_KEY = 72707369;
 
@@ -64,7 +66,9 @@ export function readMigrations(dir = MIGRATIONS_DIR): MigrationFile[] {
 export async function applyMigrations(options: { connectionString: string; logger: Logger; dir?: string }): Promise<string[]> {
   const log = options.logger.child({ module: 'migrate' });
   const migrations = readMigrations(options.dir);
-  const client = new Client({ connectionString: options.connectionString });
+  const client = new Client({ connectionString: options.connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A connection lost mid-way (the database stopped) fails the query under way; unhandled, it would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
