@@ -1,4 +1,4 @@
-// Runs the real entry point (src/main.ts) as a child process, as `npm start` does.
+// Runs the real entry point (src/main.ts) as a child process, directly or through `npm run`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -15,7 +15,16 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(env: Record<string, string>, script = 'src/main.ts'): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  return startLoggedProcess(process.execPath, ['--import', 'tsx', script], env);
+}
+
+/** `npm run <script>` itself, as a user starts it: npm, then the script's shell and node. */
+export function startNpmScript(script: string, env: Record<string, string>): ServerProcess {
+  return startLoggedProcess('npm', ['run', script], env);
+}
+
+function startLoggedProcess(command: string, args: string[], env: Record<string, string>): ServerProcess {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,122 @@
+// SIGTERM, SIGINT or SIGHUP to `npm start` or to its node process, at any moment, stops the server and its embedded Postgres.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parentPid } from '../src/db/postmaster';
+import { freePort } from './support/free-port';
+import { ROOT, startNpmScript, type ServerProcess } from './support/server-process';
+import { expectEverythingStopped, nodePidIn, postgresPidOf } from './support/stopped';
+import { waitUntil } from './support/wait-until';
+
+let root: string;
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'signals-'));
+  // The `postgres` user writes the data directory when the tests run as root.
+  fs.chmodSync(root, 0o777);
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+// One data directory for the whole file (tests in a file run one after the other): initdb once.
+interface StartEnv {
+  PORT: string;
+  EMBEDDED_POSTGRES_PORT: string;
+  EMBEDDED_POSTGRES_DIR: string;
+  DEV_ISSUER_DIR: string;
+}
+
+async function npmStart(dataDir = path.join(root, 'postgres')): Promise<{ npm: ServerProcess; env: StartEnv }> {
+  const env: StartEnv = {
+    PORT: String(await freePort()),
+    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    EMBEDDED_POSTGRES_DIR: dataDir,
+    DEV_ISSUER_DIR: path.join(root, 'issuer'),
+  };
+  return { npm: startNpmScript('start', { ...env }), env };
+}
+
+describe('npm start', () => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('stops node and its embedded Postgres on a %s to the npm process', async (signal) => {
+    const { npm, env } = await npmStart();
+    try {
+      await npm.waitForOutput(/GraphQL API ready/, 120_000);
+      const nodePid = nodePidIn(npm.output());
+      const postgresPid = await postgresPidOf(env.EMBEDDED_POSTGRES_DIR);
+      // npm's script execs node: no shell in between to swallow the signal.
+      expect(parentPid(nodePid)).toBe(npm.child.pid);
+
+      npm.signal(signal);
+      await npm.exited;
+      await expectEverythingStopped({ nodePid, postgresPid, dataDir: env.EMBEDDED_POSTGRES_DIR, port: Number(env.PORT) });
+      await waitUntil(async () => /"msg":"stopped"/.test(npm.output()));
+    } finally {
+      npm.signal('SIGKILL');
+    }
+  });
+
+  it('stops everything on a SIGHUP to its node process (a closed terminal), and npm exits 0', async () => {
+    const { npm, env } = await npmStart();
+    try {
+      await npm.waitForOutput(/GraphQL API ready/, 120_000);
+      const nodePid = nodePidIn(npm.output());
+      const postgresPid = await postgresPidOf(env.EMBEDDED_POSTGRES_DIR);
+
+      process.kill(nodePid, 'SIGHUP');
+      expect(await npm.exited).toBe(0);
+      await expectEverythingStopped({ nodePid, postgresPid, dataDir: env.EMBEDDED_POSTGRES_DIR, port: Number(env.PORT) });
+      expect(npm.output()).toMatch(/"reason":"SIGHUP","msg":"shutting down"/);
+    } finally {
+      npm.signal('SIGKILL');
+    }
+  });
+
+  it('stops the Postgres it is starting on a SIGINT to node during start-up', async () => {
+    const { npm, env } = await npmStart();
+    try {
+      // postmaster.pid appears as Postgres starts, before the server listens.
+      const postgresPid = await postgresPidOf(env.EMBEDDED_POSTGRES_DIR);
+      // npm's script execs node, which spawned Postgres: the postmaster's parent is node.
+      const nodePid = parentPid(postgresPid)!;
+      expect(parentPid(nodePid)).toBe(npm.child.pid);
+      process.kill(nodePid, 'SIGINT');
+      expect(await npm.exited).toBe(0);
+      await expectEverythingStopped({ nodePid, postgresPid, dataDir: env.EMBEDDED_POSTGRES_DIR, port: Number(env.PORT) });
+    } finally {
+      npm.signal('SIGKILL');
+    }
+  });
+
+  it('leaves no half-made data directory when stopped during its first initdb, and the next start initialises it', async () => {
+    const dataDir = path.join(root, 'fresh-postgres');
+    const first = await npmStart(dataDir);
+    try {
+      await first.npm.waitForOutput(/initialising embedded postgres/, 120_000);
+      const nodePid = nodePidIn(first.npm.output());
+      first.npm.signal('SIGTERM');
+      await first.npm.exited;
+      await expectEverythingStopped({ nodePid, dataDir, port: Number(first.env.PORT) });
+      expect(fs.readdirSync(root).filter((name) => name.startsWith('fresh-postgres') && !name.endsWith('.json'))).toEqual([]);
+    } finally {
+      first.npm.signal('SIGKILL');
+    }
+
+    const second = await npmStart(dataDir);
+    try {
+      await second.npm.waitForOutput(/GraphQL API ready/, 120_000);
+      second.npm.signal('SIGTERM');
+      expect(await second.npm.exited).toBe(0);
+    } finally {
+      second.npm.signal('SIGKILL');
+    }
+  });
+});
+
+describe('package.json', () => {
+  it('every script that runs our code execs node, so that the signals npm forwards reach node instead of a shell that ignores them', () => {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    // Build steps that finish by themselves are not long-running.
+    const buildSteps = new Set(['generate', 'postinstall', 'prestart', 'build', 'typecheck', 'pretest']);
+    const running = Object.entries(scripts).filter(([name, command]) => !buildSteps.has(name) && /\bnode\b/.test(command));
+    expect(running.map(([name]) => name)).toEqual(expect.arrayContaining(['start', 'start:dist', 'tunnel', 'users:reconcile', 'db:seed']));
+    expect(running.filter(([, command]) => !command.startsWith('exec node '))).toEqual([]);
+  });
+});
