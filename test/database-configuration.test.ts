@@ -6,6 +6,9 @@ import { freePort } from './support/free-port';
 import { startTestIssuer, TEST_AUDIENCE, type TestIssuer } from './support/issuer';
 import { startServerProcess, type ServerProcess } from './support/server-process';
 
+// Each test starts real servers and Postgres; on a loaded 2-core machine one start takes tens of seconds.
+const PROCESS_TEST_TIMEOUT_MS = 240_000;
+
 interface LogLine {
   level: number;
   msg: string;
@@ -56,7 +59,7 @@ describe('DATABASE_URL with a configuration error', () => {
     url.password = givenPassword;
     const { server, port } = await startServer(url.toString());
     try {
-      await server.waitForOutput(/"attempt":2,[^\n]*database configuration error/);
+      await server.waitForOutput(/"attempt":2,[^\n]*database configuration error/, 120_000);
       const [first, second] = configurationErrors(server);
       expect(first).toMatchObject({ level: 50, attempt: 1, retryInMs: 1000, sqlstate: '28P01', database: `${role}@${url.host}/${role}` });
       expect(first!.msg).toBe(`database configuration error (check DATABASE_URL): password authentication failed for user "${role}"; not ready, retrying`);
@@ -66,7 +69,7 @@ describe('DATABASE_URL with a configuration error', () => {
 
       // Fixed without a restart: the next slow retry gets in.
       await withAdminClient((client) => client.query(`ALTER ROLE ${role} PASSWORD '${givenPassword}'`));
-      await server.waitForOutput(/GraphQL API ready/);
+      await server.waitForOutput(/GraphQL API ready/, 120_000);
       expect((await supertest(`http://127.0.0.1:${port}`).get('/readyz')).status).toBe(200);
       expect(server.output()).not.toContain(givenPassword);
       expect(server.output()).not.toContain(`the-real-one-${suffix}`);
@@ -78,13 +81,13 @@ describe('DATABASE_URL with a configuration error', () => {
         await client.query(`DROP ROLE IF EXISTS ${role}`);
       });
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a database that does not exist is a configuration error, and the server becomes ready once it is created', async () => {
     const name = `missing_${randomBytes(6).toString('hex')}`;
     const { server, port } = await startServer(databaseUrl(name));
     try {
-      await server.waitForOutput(/database configuration error/);
+      await server.waitForOutput(/database configuration error/, 120_000);
       const [first] = configurationErrors(server);
       expect(first).toMatchObject({ level: 50, attempt: 1, retryInMs: 1000, sqlstate: '3D000' });
       expect(first!.msg).toBe(`database configuration error (check DATABASE_URL): database "${name}" does not exist; not ready, retrying`);
@@ -92,12 +95,12 @@ describe('DATABASE_URL with a configuration error', () => {
       expect(server.output()).not.toContain(new URL(adminDatabaseUrl()).password);
 
       await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
-      await server.waitForOutput(/GraphQL API ready/);
+      await server.waitForOutput(/GraphQL API ready/, 120_000);
       expect((await supertest(`http://127.0.0.1:${port}`).get('/readyz')).status).toBe(200);
     } finally {
       server.signal('SIGTERM');
       await server.exited;
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -9,6 +9,9 @@ import { freePort } from './support/free-port';
 import { ROOT, startServerProcess } from './support/server-process';
 import { expectEverythingStopped, postgresPidOf } from './support/stopped';
 
+// Each test starts real servers and Postgres; on a loaded 2-core machine one start takes tens of seconds.
+const PROCESS_TEST_TIMEOUT_MS = 240_000;
+
 const run = promisify(execFile);
 
 let root: string;
@@ -60,7 +63,7 @@ describe('the embedded data directory', () => {
     } finally {
       next.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a command with another EMBEDDED_POSTGRES_PORT beside the running server names the lock, its PID and its port', async () => {
     const dataDir = path.join(root, 'postgres');
@@ -89,7 +92,7 @@ describe('the embedded data directory', () => {
     } finally {
       server.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('a damaged data directory (PG_VERSION missing) stops start-up with one message, and nothing in it changes', async () => {
     const dataDir = path.join(root, 'damaged');
@@ -106,7 +109,7 @@ describe('the embedded data directory', () => {
     expect(server.output()).not.toMatch(/\n\s+at /);
     expect(listTree(dataDir)).toEqual(before);
     expect(fs.readdirSync(root).filter((name) => name.startsWith('damaged.initdb'))).toEqual([]);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
 
 function listTree(dir: string): string[] {

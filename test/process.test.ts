@@ -109,7 +109,7 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
 
     const first = startServerProcess(env);
     try {
-      await first.waitForOutput(/GraphQL API ready/);
+      await first.waitForOutput(/GraphQL API ready/, 120_000);
       expect(first.output()).toContain('Local development issuer');
       expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: true, user: { auth0Id, name: null } });
       // A command run beside the server (as the README suggests for db:seed) uses its Postgres.
@@ -125,14 +125,15 @@ describe('with the embedded Postgres (no DATABASE_URL)', () => {
 
     const second = startServerProcess(env);
     try {
-      await second.waitForOutput(/GraphQL API ready/);
+      await second.waitForOutput(/GraphQL API ready/, 120_000);
       expect(await addUserWithMintedToken(env, auth0Id)).toEqual({ created: false, user: { auth0Id, name: null } });
       second.signal('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {
       second.signal('SIGKILL');
     }
-  });
+    // Two starts (the first runs initdb) and three commands: tens of seconds each on a loaded machine.
+  }, 240_000);
 });
 
 // As a newcomer would: a token from `npm run token`, then addUser against the running server.

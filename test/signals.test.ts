@@ -8,6 +8,9 @@ import { ROOT, startNpmScript, type ServerProcess } from './support/server-proce
 import { expectEverythingStopped, nodePidIn, postgresPidOf } from './support/stopped';
 import { waitUntil } from './support/wait-until';
 
+// Each test starts real servers and Postgres; on a loaded 2-core machine one start takes tens of seconds.
+const PROCESS_TEST_TIMEOUT_MS = 240_000;
+
 let root: string;
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'signals-'));
@@ -51,7 +54,7 @@ describe('npm start', () => {
     } finally {
       npm.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('stops everything on a SIGHUP to its node process (a closed terminal), and npm exits 0', async () => {
     const { npm, env } = await npmStart();
@@ -67,7 +70,7 @@ describe('npm start', () => {
     } finally {
       npm.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('stops the Postgres it is starting on a SIGINT to node during start-up', async () => {
     const { npm, env } = await npmStart();
@@ -83,7 +86,7 @@ describe('npm start', () => {
     } finally {
       npm.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('leaves no half-made data directory when stopped during its first initdb, and the next start initialises it', async () => {
     const dataDir = path.join(root, 'fresh-postgres');
@@ -107,7 +110,7 @@ describe('npm start', () => {
     } finally {
       second.npm.signal('SIGKILL');
     }
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
 
 describe('package.json', () => {
@@ -118,5 +121,5 @@ describe('package.json', () => {
     const running = Object.entries(scripts).filter(([name, command]) => !buildSteps.has(name) && /\bnode\b/.test(command));
     expect(running.map(([name]) => name)).toEqual(expect.arrayContaining(['start', 'start:dist', 'tunnel', 'users:reconcile', 'db:seed']));
     expect(running.filter(([, command]) => !command.startsWith('exec node '))).toEqual([]);
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });
