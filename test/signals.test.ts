@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parentPid } from '../src/db/postmaster';
+import { isAlive, parentPid } from '../src/db/postmaster';
 import { freePort } from './support/free-port';
+import { startManagementApi } from './support/management-api';
 import { ROOT, startNpmScript, type ServerProcess } from './support/server-process';
 import { expectEverythingStopped, nodePidIn, postgresPidOf } from './support/stopped';
 import { waitUntil } from './support/wait-until';
@@ -109,6 +110,42 @@ describe('npm start', () => {
       expect(await second.npm.exited).toBe(0);
     } finally {
       second.npm.signal('SIGKILL');
+    }
+  }, PROCESS_TEST_TIMEOUT_MS);
+});
+
+describe('npm run users:reconcile -- --watch', () => {
+  it('on its own embedded Postgres, stops its round, then that Postgres, on a SIGTERM to npm', async () => {
+    const mgmt = await startManagementApi();
+    const dataDir = path.join(root, 'postgres');
+    const npm = startNpmScript(
+      'users:reconcile',
+      {
+        EMBEDDED_POSTGRES_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        AUTH0_DOMAIN: mgmt.domain,
+        AUTH0_AUDIENCE: 'https://api.example.com/',
+        AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
+        AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
+        AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+        RECONCILE_INTERVAL_MS: '600000',
+      },
+      ['--watch'],
+    );
+    try {
+      await npm.waitForOutput(/reconciled 0 users/, 120_000);
+      const postgresPid = await postgresPidOf(dataDir);
+      const nodePid = parentPid(postgresPid)!;
+      expect(parentPid(nodePid)).toBe(npm.child.pid);
+
+      npm.signal('SIGTERM');
+      expect(await npm.exited).toBe(0);
+      await waitUntil(async () => !isAlive(nodePid) && !isAlive(postgresPid), 60_000);
+      expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+      expect(npm.output()).toContain('stopped');
+    } finally {
+      npm.signal('SIGKILL');
+      await mgmt.close();
     }
   }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -19,8 +19,8 @@ export function startServerProcess(env: Record<string, string>, script = 'src/ma
 }
 
 /** `npm run <script>` itself, as a user starts it: npm, then the script's shell and node. */
-export function startNpmScript(script: string, env: Record<string, string>): ServerProcess {
-  return startLoggedProcess('npm', ['run', script], env);
+export function startNpmScript(script: string, env: Record<string, string>, args: string[] = []): ServerProcess {
+  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env);
 }
 
 function startLoggedProcess(command: string, args: string[], env: Record<string, string>): ServerProcess {
