@@ -12,7 +12,7 @@ const config: CodegenConfig = {
         useIndexSignature: false,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: 'Date', MinorUnits: 'bigint' },
+        scalars: { DateTime: 'Date', MinorUnits: 'bigint', JSONObject: 'Record<string, unknown>' },
         mappers: {
           User: '../generated/prisma/client#User as UserModel',
           Transaction: '../generated/prisma/client#Transaction as TransactionModel',

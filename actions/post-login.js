@@ -15,6 +15,9 @@
  *   FAIL_CLOSED       "true" to deny the login when provisioning fails (default: let it through)
  *   CLAIMS_NAMESPACE  optional; namespace of the custom claims, default
  *                     https://auth0-postgres-sync.example/ (the API's AUTH0_CLAIMS_NAMESPACE)
+ *   LEGACY_CONNECTION optional; the custom database connection of an automatic migration: a user
+ *                     of it who arrives without metadata gets it back once from the API (the M2M
+ *                     application then also needs `migrate:users`)
  *
  * Plain JavaScript for Auth0's Node 22 runtime: no npm dependencies, no build step.
  */
@@ -33,6 +36,7 @@ const ADD_USER = `mutation AddUser($input: AddUserInput!) {
 }`;
 
 exports.onExecutePostLogin = async (event, api) => {
+  await restoreLegacyMetadata(event, api);
   try {
     addProfileClaims(event, api);
     if (!needsProvisioning(event)) return;
@@ -47,6 +51,35 @@ exports.onExecutePostLogin = async (event, api) => {
     }
   }
 };
+
+// Auth0's migration troubleshooting: a user interrupted mid-migration can arrive without the
+// metadata the Login script returned. Asked once per such user; a failure never breaks the login.
+const LEGACY_METADATA_FLAG = 'legacy_metadata_checked';
+const LEGACY_USER = `query LegacyUserByAuth0Id($auth0Id: String!) {
+  legacyUserByAuth0Id(auth0Id: $auth0Id) { userMetadata appMetadata }
+}`;
+
+async function restoreLegacyMetadata(event, api) {
+  if (!event.secrets.LEGACY_CONNECTION || event.connection.name !== event.secrets.LEGACY_CONNECTION) return;
+  const appMetadata = event.user.app_metadata || {};
+  const hasMetadata = Object.keys(event.user.user_metadata || {}).length > 0 || Object.keys(appMetadata).some((key) => key !== PROVISIONED_FLAG);
+  if (hasMetadata || appMetadata[LEGACY_METADATA_FLAG] === true) return;
+  try {
+    const token = await machineToken(event, api);
+    const response = await post(event.secrets.API_URL, { query: LEGACY_USER, variables: { auth0Id: event.user.user_id } }, { authorization: `Bearer ${token}` });
+    const body = await readJson(response);
+    if (!response.ok || !body || body.errors || !body.data) throw new Error(`legacyUserByAuth0Id answered HTTP ${response.status}`);
+    const legacy = body.data.legacyUserByAuth0Id;
+    if (legacy) {
+      for (const [name, value] of Object.entries(legacy.userMetadata)) api.user.setUserMetadata(name, value);
+      for (const [name, value] of Object.entries(legacy.appMetadata)) api.user.setAppMetadata(name, value);
+    }
+    api.user.setAppMetadata(LEGACY_METADATA_FLAG, true);
+    console.log(`postgres-sync: ${legacy ? 'restored the legacy metadata of' : 'no legacy metadata for'} ${event.user.user_id}`);
+  } catch (error) {
+    console.log(`postgres-sync: restoring the legacy metadata of ${event.user.user_id} failed: ${describe(error)}`);
+  }
+}
 
 /** The API can provision from a token alone when it carries the email. */
 function addProfileClaims(event, api) {

@@ -31,6 +31,11 @@ const EnvSchema = z.object({
   AUTH0_CREATE_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('create:users')),
   AUTH0_READ_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('read:users')),
   AUTH0_READ_TRANSACTIONS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('read:transactions')),
+  AUTH0_MIGRATE_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('migrate:users')),
+  LEGACY_ATTEMPT_WINDOW_MS: positiveInt(15 * 60 * 1000),
+  LEGACY_MAX_FAILURES_PER_EMAIL: positiveInt(10),
+  LEGACY_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
+  LEGACY_MAX_FAILURES_PER_CLIENT: positiveInt(2000),
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   AUTH0_CLAIMS_NAMESPACE: z.preprocess(emptyAsUndefined, z.url().default('https://auth0-postgres-sync.example/')),
   DEV_ISSUER_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/dev-issuer')),
@@ -85,6 +90,8 @@ export interface Config {
     createUsersScope: string;
     readUsersScope: string;
     readTransactionsScope: string;
+    /** The scope of the custom database scripts' machine token (legacy password checks and look-ups). */
+    migrateUsersScope: string;
     claimsNamespace: string;
     devIssuerDir: string;
     /** Known signing keys keep verifying from the cache this long, even while the JWKS is unreachable. */
@@ -112,6 +119,8 @@ export interface Config {
     trustProxy: boolean | number | string;
   };
   rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
+  /** Failed legacy password attempts allowed per window: per email, per end-user address, per machine client. */
+  legacyAttempts: { windowMs: number; perEmail: number; perAddress: number; perClient: number };
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -136,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, bodyLimit: e.HTTP_BODY_LIMIT, trustProxy: parseTrustProxy(e.TRUST_PROXY) },
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, perIp: e.RATE_LIMIT_PER_IP, perUser: e.RATE_LIMIT_PER_USER, perMachine: e.RATE_LIMIT_PER_MACHINE },
+    legacyAttempts: { windowMs: e.LEGACY_ATTEMPT_WINDOW_MS, perEmail: e.LEGACY_MAX_FAILURES_PER_EMAIL, perAddress: e.LEGACY_MAX_FAILURES_PER_ADDRESS, perClient: e.LEGACY_MAX_FAILURES_PER_CLIENT },
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
@@ -152,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       createUsersScope: e.AUTH0_CREATE_USERS_SCOPE,
       readUsersScope: e.AUTH0_READ_USERS_SCOPE,
       readTransactionsScope: e.AUTH0_READ_TRANSACTIONS_SCOPE,
+      migrateUsersScope: e.AUTH0_MIGRATE_USERS_SCOPE,
       claimsNamespace: withTrailingSlash(e.AUTH0_CLAIMS_NAMESPACE),
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,

@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Resolvers } from './generated/graphql';
+import { JSONObjectScalar } from './modules/legacy/json-object-scalar';
+import * as legacy from './modules/legacy/legacy-resolvers';
 import { DateTimeScalar } from './modules/system/date-time-scalar';
 import * as system from './modules/system/system-resolvers';
 import { MinorUnitsScalar } from './modules/transactions/minor-units-scalar';
@@ -22,14 +24,18 @@ export function loadTypeDefs(): string[] {
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   MinorUnits: MinorUnitsScalar,
+  JSONObject: JSONObjectScalar,
   Query: {
     viewer: system.viewer,
     me: users.me,
     user: users.user,
     users: users.users,
+    legacyUser: legacy.legacyUser,
+    legacyUserByAuth0Id: legacy.legacyUserByAuth0Id,
   },
   Mutation: {
     addUser: users.addUser,
+    verifyLegacyPassword: legacy.verifyLegacyPassword,
     createTransaction: transactions.createTransaction,
     updateTransaction: transactions.updateTransaction,
     deleteTransaction: transactions.deleteTransaction,

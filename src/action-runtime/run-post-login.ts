@@ -32,6 +32,7 @@ export interface LoginResult {
   timedOut: boolean;
   threw?: unknown;
   appMetadataSet: Record<string, unknown>;
+  userMetadataSet: Record<string, unknown>;
   accessTokenClaims: Record<string, unknown>;
   logs: string[];
   httpCalls: HttpCall[];
@@ -47,6 +48,7 @@ export async function runPostLogin(options: LoginOptions): Promise<LoginResult> 
   const logs: string[] = [];
   const httpCalls: HttpCall[] = [];
   const appMetadataSet: Record<string, unknown> = {};
+  const userMetadataSet: Record<string, unknown> = {};
   const accessTokenClaims: Record<string, unknown> = {};
   let denied: string | undefined;
 
@@ -71,7 +73,10 @@ export async function runPostLogin(options: LoginOptions): Promise<LoginResult> 
         appMetadataSet[name] = value;
         return api;
       },
-      setUserMetadata: () => api,
+      setUserMetadata: (name: string, value: unknown) => {
+        userMetadataSet[name] = value;
+        return api;
+      },
     },
   };
 
@@ -97,9 +102,12 @@ export async function runPostLogin(options: LoginOptions): Promise<LoginResult> 
   }
   const durationMs = Date.now() - started;
 
-  if (!timedOut && threw === undefined && denied === undefined) Object.assign(user.app_metadata, appMetadataSet);
+  if (!timedOut && threw === undefined && denied === undefined) {
+    Object.assign(user.app_metadata, appMetadataSet);
+    Object.assign(user.user_metadata, userMetadataSet);
+  }
   options.tenant.save();
-  return { event, denied, timedOut, threw, appMetadataSet, accessTokenClaims, logs, httpCalls, durationMs };
+  return { event, denied, timedOut, threw, appMetadataSet, userMetadataSet, accessTokenClaims, logs, httpCalls, durationMs };
 }
 
 function requireExisting(options: LoginOptions): TenantUser {
@@ -160,7 +168,8 @@ function recordingFetch(calls: HttpCall[]): typeof fetch {
 
 // The post-login event object as Auth0 documents it (the parts an Action reads).
 function buildEvent(user: TenantUser, options: LoginOptions) {
-  const connectionStrategy = options.user.connection === 'Username-Password-Authentication' ? 'auth0' : options.user.connection;
+  // Database connections (Auth0's own and custom ones) give `auth0|` ids and the `auth0` strategy.
+  const connectionStrategy = options.user.connection === 'Username-Password-Authentication' || options.user.user_id.startsWith('auth0|') ? 'auth0' : options.user.connection;
   const provider = user.user_id.slice(0, user.user_id.indexOf('|'));
   return {
     authentication: { methods: [{ name: connectionStrategy === 'auth0' ? 'pwd' : 'federated', timestamp: new Date().toISOString() }] },

@@ -13,6 +13,8 @@ export interface TenantUser {
   created_at: string;
   app_metadata: Record<string, unknown>;
   user_metadata: Record<string, unknown>;
+  /** Users of database connections: the password Auth0 stores (scrypt here, bcrypt in Auth0). */
+  password_hash?: string;
 }
 
 interface CacheEntry {
@@ -103,6 +105,12 @@ export class SimulatedTenant {
     user.logins_count += 1;
     this.users.set(user.user_id, user);
     return user;
+  }
+
+  /** A database connection's user by address, as Auth0's store lookup finds them before any script runs. */
+  findByEmail(connection: string, email: string): TenantUser | undefined {
+    const wanted = email.toLowerCase();
+    return [...this.users.values()].find((user) => user.connection === connection && user.email?.toLowerCase() === wanted);
   }
 
   save(): void {

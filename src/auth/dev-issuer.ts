@@ -6,7 +6,7 @@ import express, { type Router } from 'express';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
 import { createFileOnce } from '../create-file-once';
 
-export const DEV_SCOPES = ['create:users', 'read:users', 'read:transactions'];
+export const DEV_SCOPES = ['create:users', 'read:users', 'read:transactions', 'migrate:users'];
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export interface DevIssuerState {

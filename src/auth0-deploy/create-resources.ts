@@ -5,6 +5,7 @@ export const API_SCOPES = [
   { value: 'create:users', description: 'Provision users (addUser)' },
   { value: 'read:users', description: 'Read users' },
   { value: 'read:transactions', description: "Read any user's transactions" },
+  { value: 'migrate:users', description: 'Check legacy passwords and look legacy users up (custom database scripts)' },
 ];
 
 export interface CreatedResources {

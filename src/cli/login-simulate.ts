@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { simulateCustomDbLogin } from './login-simulate-legacy';
 import { runPostLogin, type HttpCall } from '../action-runtime/run-post-login';
 import { SimulatedTenant } from '../action-runtime/simulated-tenant';
 import { loadOrCreateDevIssuerState } from '../auth/dev-issuer';
@@ -12,8 +13,10 @@ const ROOT = path.resolve(__dirname, '../..');
 const FLAG = 'postgres_sync_provisioned';
 
 const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options]
-  --connection <name>   google-oauth2 (default), Username-Password-Authentication, github...
+  --connection <name>   google-oauth2 (default), Username-Password-Authentication, github...,
+                        or legacy-db: the custom database connection of the automatic migration
   --email <address>     the person signing in (omit with --user-id for a connection without email)
+  --password <text>     with --connection legacy-db: the password typed (npm run legacy:seed prints some)
   --name <name>         their display name
   --user-id <id>        the Auth0 user id (default: derived from the connection and email)
   --refresh             a refresh-token exchange instead of a login
@@ -32,6 +35,8 @@ async function simulateLogin(): Promise<void> {
       'user-id': { type: 'string' },
       refresh: { type: 'boolean' },
       'fail-closed': { type: 'boolean' },
+      password: { type: 'string' },
+      'legacy-connection': { type: 'string', default: process.env.LEGACY_CONNECTION ?? 'legacy-db' },
       'api-url': { type: 'string' },
       state: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -55,6 +60,12 @@ async function simulateLogin(): Promise<void> {
     );
   }
   const apiUrl = values['api-url'] ?? target.graphqlUrl;
+  if (connection === values['legacy-connection']) {
+    if (!values.email || values.password === undefined) throw new Error(`--connection ${connection} needs --email and --password (npm run legacy:seed prints some)`);
+    const ok = await simulateCustomDbLogin({ root: ROOT, config, issuer, issuerUrl: target.issuer, tenant, apiUrl, connection, email: values.email, password: values.password, out: (line) => process.stdout.write(`${line}\n`) });
+    if (!ok) process.exitCode = 1;
+    return;
+  }
 
   const result = await runPostLogin({
     tenant,

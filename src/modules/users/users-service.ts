@@ -28,6 +28,13 @@ const PROFILE_COLUMNS = {
 
 const USERS_LIST = 'users';
 
+// A legacy row already carries its future Auth0 id, so addUser for that id lands here by ON CONFLICT
+// and this, in the same statement, makes it that Auth0 user: same row, same transactions, no hash.
+const LINK_LEGACY_USER = [
+  Prisma.sql`password_hash = NULL`,
+  Prisma.sql`migrated_at = CASE WHEN users.legacy_id IS NULL THEN NULL ELSE COALESCE(users.migrated_at, now()) END`,
+];
+
 /** A user deleted in Auth0 keeps their data for the retention period, but no longer any access. */
 function refuseDeleted(user: User): User {
   if (user.deletedAt) throw forbidden('This user was deleted in Auth0.');
@@ -96,6 +103,8 @@ export class UsersService {
           ...updates,
           Prisma.sql`logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count)`,
           Prisma.sql`last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at)`,
+          // Linking a legacy user (issue 12): Auth0 now holds the password, so the legacy hash goes.
+          ...LINK_LEGACY_USER,
           Prisma.sql`updated_at = now()`,
         ])}
       RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`;

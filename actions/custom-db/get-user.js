@@ -1,0 +1,90 @@
+/**
+ * Auth0 custom database connection, Get User script (automatic migration).
+ *
+ * Auth0 runs it for sign-ups, password resets and email changes of a user it does not hold yet,
+ * so that a legacy user is neither duplicated by a sign-up nor locked out of a reset. It answers
+ * the legacy profile without a password check, or callback(null) for an unknown user.
+ *
+ * Same settings and token cache as the Login script (see login.js); one function, no npm modules.
+ */
+async function getUser(email, callback) {
+  const HTTP_TIMEOUT_MS = 5000;
+  const TOKEN_EXPIRY_MARGIN_MS = 60 * 1000;
+  const TOKEN_KEY = 'postgresSyncLegacyToken';
+  const LOOKUP = 'query LegacyUser($email: String!) { legacyUser(email: $email) { legacyId email emailVerified name picture userMetadata appMetadata } }';
+
+  function post(url, body, headers) {
+    return fetch(url, {
+      method: 'POST',
+      headers: Object.assign({ 'content-type': 'application/json' }, headers || {}),
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+  }
+
+  async function readJson(response) {
+    try {
+      return await response.json();
+    } catch (error) {
+      return undefined;
+    }
+  }
+
+  async function machineToken() {
+    const cached = global[TOKEN_KEY];
+    if (cached && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached.accessToken;
+    const domain = configuration.AUTH0_DOMAIN;
+    const base = /^https?:\/\//.test(domain) ? domain : 'https://' + domain;
+    const response = await post(new URL('/oauth/token', base).toString(), {
+      grant_type: 'client_credentials',
+      client_id: configuration.CLIENT_ID,
+      client_secret: configuration.CLIENT_SECRET,
+      audience: configuration.API_AUDIENCE,
+    });
+    const body = await readJson(response);
+    if (!response.ok || !body || typeof body.access_token !== 'string') throw new Error('the token endpoint answered HTTP ' + response.status);
+    global[TOKEN_KEY] = { accessToken: body.access_token, expiresAt: Date.now() + Number(body.expires_in) * 1000 };
+    return body.access_token;
+  }
+
+  async function callApi(query, variables) {
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await post(configuration.API_URL, { query: query, variables: variables }, { authorization: 'Bearer ' + (await machineToken()) });
+      if (response.status === 401 && attempt === 1) {
+        delete global[TOKEN_KEY];
+        continue;
+      }
+      const body = await readJson(response);
+      const code = body && body.errors && body.errors[0] && body.errors[0].extensions ? body.errors[0].extensions.code : undefined;
+      return { status: response.status, code: code, data: body && body.data };
+    }
+  }
+
+  function describe(error) {
+    if (error && error.name === 'TimeoutError') return 'timed out after ' + HTTP_TIMEOUT_MS + ' ms';
+    if (error && error.cause && error.cause.code) return error.cause.code;
+    return error && error.message ? error.message : 'unknown error';
+  }
+
+  let answer;
+  try {
+    answer = await callApi(LOOKUP, { email: email });
+  } catch (error) {
+    return callback(new Error('The user store could not be reached (' + describe(error) + '). Please try again.'));
+  }
+  if (answer.code === 'BAD_USER_INPUT') return callback(null); // not an address: no such user
+  if (answer.status !== 200 || !answer.data) {
+    return callback(new Error('The user store answered HTTP ' + answer.status + (answer.code ? ' ' + answer.code : '') + '. Please try again.'));
+  }
+  const profile = answer.data.legacyUser;
+  if (!profile) return callback(null);
+  return callback(null, {
+    user_id: profile.legacyId,
+    email: profile.email,
+    email_verified: profile.emailVerified,
+    name: profile.name || undefined,
+    picture: profile.picture || undefined,
+    user_metadata: profile.userMetadata,
+    app_metadata: profile.appMetadata,
+  });
+}

@@ -1,0 +1,30 @@
+// `npm run legacy:import -- <file>`: loads a legacy user store (.ndjson or .ndjson.gz) as legacy users.
+import fs from 'node:fs';
+import { importLegacyUsers } from '../modules/legacy/legacy-import';
+import { openSyncDatabase } from './sync-database';
+
+async function legacyImport(): Promise<void> {
+  const file = process.argv[2];
+  if (!file || file.startsWith('-')) {
+    process.stderr.write('Usage: npm run legacy:import -- <users.ndjson | users.ndjson.gz>\n  each line: {"id","email","email_verified","name","password_hash", optional "picture","user_metadata","app_metadata"}\n');
+    process.exit(2);
+  }
+  const input = fs.createReadStream(file);
+  const db = await openSyncDatabase();
+  try {
+    const started = Date.now();
+    const { counts, invalid } = await importLegacyUsers({ pool: db.pool, input, gzipped: file.endsWith('.gz') });
+    process.stdout.write(
+      `imported in ${((Date.now() - started) / 1000).toFixed(1)}s: ${counts.lines} lines, ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged or already migrated, ${counts.invalid} refused\n`,
+    );
+    for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
+    if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more refused lines\n`);
+  } finally {
+    await db.close();
+  }
+}
+
+legacyImport().catch((error: unknown) => {
+  process.stderr.write(`legacy:import failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

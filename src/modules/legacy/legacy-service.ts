@@ -1,0 +1,147 @@
+// The API side of Auth0's automatic migration: checking a legacy password and looking a legacy user up.
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../../db/prisma';
+import { badUserInput } from '../../errors';
+import { Auth0IdSchema, isEmailAddress } from '../users/user-input';
+import { AttemptLimiter, type AttemptLimit } from './attempt-limiter';
+import { dummyHash, MAX_PASSWORD_BYTES, parseLegacyHash, verifyPassword, type LegacyHash } from './password-hashes';
+
+export interface LegacyProfile {
+  legacyId: string;
+  auth0Id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  userMetadata: Record<string, unknown>;
+  appMetadata: Record<string, unknown>;
+  migratedAt: Date | null;
+}
+
+export interface LegacyLimits {
+  perEmail: AttemptLimit;
+  /** Per end-user address, when the caller passes one. */
+  perAddress: AttemptLimit;
+  /** Per calling machine client, when no address is given: a brake on a stuffing run through Auth0 as a whole. */
+  perClient: AttemptLimit;
+}
+
+interface LegacyRow {
+  legacyId: string;
+  auth0Id: string;
+  email: string;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  passwordHash: string | null;
+  legacyUserMetadata: unknown;
+  legacyAppMetadata: unknown;
+  migratedAt: Date | null;
+}
+
+const LEGACY_COLUMNS = `legacy_id AS "legacyId", auth0_id AS "auth0Id", email, email_verified AS "emailVerified", name, picture,
+  password_hash AS "passwordHash", legacy_user_metadata AS "legacyUserMetadata", legacy_app_metadata AS "legacyAppMetadata", migrated_at AS "migratedAt"`;
+
+const IP_ADDRESS = /^[0-9A-Fa-f:.]{2,45}$/;
+
+export class LegacyService {
+  private readonly perEmail: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
+  private readonly perClient: AttemptLimiter;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    limits: LegacyLimits,
+  ) {
+    this.perEmail = new AttemptLimiter(limits.perEmail);
+    this.perAddress = new AttemptLimiter(limits.perAddress);
+    this.perClient = new AttemptLimiter(limits.perClient);
+  }
+
+  /**
+   * The login script's question. Wrong password, unknown email, a migrated user, a refused
+   * over-long bcrypt password and a limited key all answer `valid: false` after the same kind of
+   * work (a hash verification), except a limited key, which is answered at once.
+   */
+  async verifyPassword(input: { email: string; password: string; clientIp?: string | null }, caller: { clientId: string }, logger: Logger): Promise<{ valid: boolean; profile: LegacyProfile | null }> {
+    // Refused before anything else, hashing included; the message never quotes the password.
+    if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) throw badUserInput('input.password', `must be at most ${MAX_PASSWORD_BYTES} bytes`);
+    const email = normalizeEmail(input.email, 'input.email');
+    if (input.clientIp != null && !IP_ADDRESS.test(input.clientIp)) throw badUserInput('input.clientIp', 'must be an IPv4 or IPv6 address');
+    // Without the end user's address, the machine client is the address: Auth0 calls from a few NAT addresses.
+    const emailKey = `email:${email}`;
+    const [addressLimiter, addressKey] = input.clientIp ? [this.perAddress, `ip:${input.clientIp}`] : [this.perClient, `client:${caller.clientId}`];
+    const log = logger.child({ module: 'legacy' });
+
+    if (this.perEmail.isBlocked(emailKey) || addressLimiter.isBlocked(addressKey)) {
+      log.warn({ limited: this.perEmail.isBlocked(emailKey) ? 'email' : input.clientIp ? 'address' : 'client' }, 'legacy login refused: too many failed attempts');
+      return { valid: false, profile: null };
+    }
+
+    const row = await this.findByEmail(email);
+    const stored = row?.passwordHash && row.migratedAt === null ? parseLegacyHash(row.passwordHash) : undefined;
+    if (typeof stored === 'string') log.error({ legacyId: row?.legacyId, reason: stored }, 'stored legacy hash cannot be read; answering as a wrong password');
+    const hash: LegacyHash = stored && typeof stored !== 'string' ? stored : await dummyHash();
+    const verification = await verifyPassword(input.password, hash);
+    const valid = verification.valid && hash === stored;
+
+    if (!valid) {
+      const failures = this.perEmail.recordFailure(emailKey);
+      addressLimiter.recordFailure(addressKey);
+      if (verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
+      log.info({ failures, known: hash === stored }, 'legacy login failed');
+      return { valid: false, profile: null };
+    }
+    this.perEmail.clear(emailKey);
+    return { valid: true, profile: toProfile(row!) };
+  }
+
+  /** How many failed attempts are counted against this address's email (for tests and operators). */
+  failedAttempts(email: string): number {
+    return this.perEmail.failures(`email:${normalizeEmail(email, 'email')}`);
+  }
+
+  /** The Get User script's question: a legacy user not yet in Auth0 (or whose Auth0 user was deleted: null). */
+  async findProfileByEmail(rawEmail: string): Promise<LegacyProfile | null> {
+    const row = await this.findByEmail(normalizeEmail(rawEmail, 'email'));
+    return row ? toProfile(row) : null;
+  }
+
+  async findProfileByAuth0Id(auth0Id: string): Promise<LegacyProfile | null> {
+    if (!Auth0IdSchema.safeParse(auth0Id).success) throw badUserInput('auth0Id', 'must be an Auth0 user id such as "auth0|1234"');
+    const [row] = await this.prisma.$queryRawUnsafe<LegacyRow[]>(`SELECT ${LEGACY_COLUMNS} FROM users WHERE auth0_id = $1 AND legacy_id IS NOT NULL`, auth0Id);
+    return row ? toProfile(row) : null;
+  }
+
+  private async findByEmail(email: string): Promise<LegacyRow | undefined> {
+    // Served by the unique index on lower(email) of legacy rows.
+    const [row] = await this.prisma.$queryRawUnsafe<LegacyRow[]>(
+      `SELECT ${LEGACY_COLUMNS} FROM users WHERE lower(email) = $1 AND legacy_id IS NOT NULL AND deleted_at IS NULL`,
+      email,
+    );
+    return row;
+  }
+}
+
+function normalizeEmail(raw: string, field: string): string {
+  const email = raw.trim().toLowerCase();
+  if (!isEmailAddress(email)) throw badUserInput(field, 'must be an email address');
+  return email;
+}
+
+const asObject = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+
+/** Everything but the hash. */
+function toProfile(row: LegacyRow): LegacyProfile {
+  return {
+    legacyId: row.legacyId,
+    auth0Id: row.auth0Id,
+    email: row.email,
+    emailVerified: row.emailVerified,
+    name: row.name,
+    picture: row.picture,
+    userMetadata: asObject(row.legacyUserMetadata),
+    appMetadata: asObject(row.legacyAppMetadata),
+    migratedAt: row.migratedAt,
+  };
+}
