@@ -16,7 +16,7 @@ interface RootFieldAccess {
   rightCallerGets?: 'data' | 'NOT_FOUND';
 }
 
-const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions'];
+const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions', 'migrate:users'];
 
 // Every root field must be listed here: the first test fails when one is added without an entry.
 const ACCESS: Record<string, RootFieldAccess> = {
@@ -44,6 +44,21 @@ const ACCESS: Record<string, RootFieldAccess> = {
     operation: 'mutation ($id: ID!) { deleteTransaction(id: $id) { deletedId } }',
     variables: () => ({ id: randomUUID() }),
     rightCallerGets: 'NOT_FOUND',
+  },
+  'Query.legacyUser': {
+    caller: { kind: 'machine', scope: 'migrate:users' },
+    operation: 'query ($email: String!) { legacyUser(email: $email) { legacyId } }',
+    variables: () => ({ email: `${randomUUID()}@legacy.example` }),
+  },
+  'Query.legacyUserByAuth0Id': {
+    caller: { kind: 'machine', scope: 'migrate:users' },
+    operation: 'query ($id: String!) { legacyUserByAuth0Id(auth0Id: $id) { legacyId } }',
+    variables: () => ({ id: `auth0|${randomUUID()}` }),
+  },
+  'Mutation.verifyLegacyPassword': {
+    caller: { kind: 'machine', scope: 'migrate:users' },
+    operation: 'mutation ($input: VerifyLegacyPasswordInput!) { verifyLegacyPassword(input: $input) { valid } }',
+    variables: () => ({ input: { email: `${randomUUID()}@legacy.example`, password: 'not-the-password' } }),
   },
   'Mutation.addUser': {
     caller: { kind: 'machine', scope: 'create:users' },
