@@ -1,0 +1,99 @@
+// npm run legacy:import: a legacy store's NDJSON, streamed, validated and upserted; idempotent; a linked user never gets a hash back.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { Pool } from 'pg';
+import { importLegacyUsers } from '../src/modules/legacy/legacy-import';
+import { makeLegacyHash } from '../src/modules/legacy/make-legacy-hash';
+import { createTestDatabase, withClient, type TestDatabase } from './support/database';
+import { ROOT } from './support/server-process';
+
+const run = promisify(execFile);
+
+let database: TestDatabase;
+let pool: Pool;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = new Pool({ connectionString: database.url, max: 2 });
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+const lines = (...values: unknown[]) => Readable.from([values.map((value) => (typeof value === 'string' ? value : JSON.stringify(value))).join('\n')]);
+const rowsFor = (prefix: string) =>
+  withClient(database.url, async (client) => (await client.query(`SELECT legacy_id, auth0_id, email, name, password_hash, legacy_app_metadata, migrated_at FROM users WHERE legacy_id LIKE $1 ORDER BY legacy_id`, [`${prefix}%`])).rows);
+
+it('imports every encoding with its metadata, refuses bad lines with their reasons, and a re-run changes nothing', async () => {
+  const prefix = `imp-${randomUUID().slice(0, 8)}`;
+  const users = await Promise.all(
+    (['bcrypt', 'argon2id', 'scrypt', 'pbkdf2-sha256', 'pbkdf2-sha256-django'] as const).map(async (encoding, index) => ({
+      id: `${prefix}-${index}`,
+      email: `${prefix}-${index}@legacy.example`,
+      email_verified: index % 2 === 0,
+      name: `User ${index}`,
+      password_hash: await makeLegacyHash(encoding, 'pw'),
+      app_metadata: { plan: encoding },
+    })),
+  );
+  const input = () =>
+    lines(
+      ...users,
+      'not json',
+      { id: `${prefix}-md5`, email: `${prefix}-md5@legacy.example`, password_hash: '5f4dcc3b5aa765d61d8327deb882cf99' },
+      { id: 'has space', email: `${prefix}-x@legacy.example`, password_hash: users[0]!.password_hash },
+      { id: `${prefix}-dup`, email: users[0]!.email.toUpperCase(), password_hash: users[0]!.password_hash },
+      { id: `${prefix}-nohash`, email: `${prefix}-nohash@legacy.example` },
+    );
+
+  const first = await importLegacyUsers({ pool, input: input(), gzipped: false, batchSize: 3 });
+  expect(first.counts).toEqual({ lines: 10, created: 5, updated: 0, unchanged: 0, invalid: 5 });
+  expect([...first.invalid].sort((a, b) => a.line - b.line)).toEqual([
+    { line: 6, reason: 'not JSON' },
+    { line: 7, reason: expect.stringContaining('password_hash is not bcrypt') },
+    { line: 8, reason: 'id is missing or not 1-200 letters, digits and ._:@+-' },
+    { line: 9, reason: 'email already belongs to another legacy user' },
+    { line: 10, reason: 'password_hash is missing' },
+  ]);
+  // No reason ever quotes a hash.
+  expect(JSON.stringify(first.invalid)).not.toContain('5f4dcc3b');
+  const rows = await rowsFor(prefix);
+  expect(rows.map((row) => [row.legacy_id, row.auth0_id, row.legacy_app_metadata])).toEqual(users.map((user) => [user.id, `auth0|${user.id}`, user.app_metadata]));
+
+  const again = await importLegacyUsers({ pool, input: input(), gzipped: false });
+  expect(again.counts).toMatchObject({ created: 0, updated: 0, unchanged: 5 });
+  expect(await rowsFor(prefix)).toEqual(rows);
+});
+
+it('a changed line updates the waiting user, but a migrated (linked) user never gets a hash back', async () => {
+  const prefix = `upd-${randomUUID().slice(0, 8)}`;
+  const line = async (id: string, name: string) => ({ id: `${prefix}-${id}`, email: `${prefix}-${id}@legacy.example`, name, password_hash: await makeLegacyHash('bcrypt', 'pw') });
+  await importLegacyUsers({ pool, input: lines(await line('waiting', 'Old'), await line('linked', 'Old')), gzipped: false });
+  await withClient(database.url, (client) => client.query(`UPDATE users SET password_hash = NULL, migrated_at = now() WHERE legacy_id = $1`, [`${prefix}-linked`]));
+
+  const result = await importLegacyUsers({ pool, input: lines(await line('waiting', 'New'), await line('linked', 'New')), gzipped: false });
+  expect(result.counts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
+  const rows = await rowsFor(prefix);
+  expect(rows.map((row) => [row.legacy_id, row.name, row.password_hash === null])).toEqual([
+    [`${prefix}-linked`, 'Old', true],
+    [`${prefix}-waiting`, 'New', false],
+  ]);
+});
+
+it('npm run legacy:import reads a gzipped file and reports its counts', async () => {
+  const prefix = `cli-${randomUUID().slice(0, 8)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'legacy-import-'));
+  const file = path.join(dir, 'users.ndjson.gz');
+  const body = await Promise.all([0, 1].map(async (i) => JSON.stringify({ id: `${prefix}-${i}`, email: `${prefix}-${i}@legacy.example`, password_hash: await makeLegacyHash('scrypt', 'pw') })));
+  fs.writeFileSync(file, gzipSync(`${body.join('\n')}\n{"id":"${prefix}-bad"}\n`));
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/legacy-import.ts', file], { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+  expect(stdout).toMatch(/3 lines, 2 created, 0 updated, 0 unchanged or already migrated, 1 refused/);
+  expect(stdout).toContain('line 3: email is missing or not an email address');
+  expect(await rowsFor(prefix)).toHaveLength(2);
+});
