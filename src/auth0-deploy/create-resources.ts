@@ -46,9 +46,9 @@ export async function createResources(management: ManagementClient, options: { a
   if (grants.data.some((grant) => grant.client_id === clientId && grant.audience === audience)) {
     say('client grant exists');
   } else {
-    await management.clientGrants.create({ client_id: clientId, audience, scope: ['create:users'] });
+    await management.clientGrants.create({ client_id: clientId, audience, scope: ['create:users', 'migrate:users'] });
     created.push('grant');
-    say(`granted the application create:users on ${audience}`);
+    say(`granted the application create:users and migrate:users on ${audience}`);
   }
   return { audience, clientId, clientSecret, created };
 }

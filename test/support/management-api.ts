@@ -32,6 +32,24 @@ interface Binding {
   action: { id: string; name: string };
 }
 
+export interface StoredConnection {
+  id: string;
+  name: string;
+  strategy: string;
+  options: Record<string, unknown>;
+  enabled_clients?: string[];
+}
+
+/** One users-imports job as received: its form fields and the parsed users file. */
+export interface ImportJob {
+  id: string;
+  connection_id: string;
+  upsert: boolean;
+  users: Array<Record<string, unknown>>;
+  errors: Array<{ user: Record<string, unknown>; errors: Array<{ code: string; message: string }> }>;
+  polls: number;
+}
+
 export interface ManagementApiStandIn {
   origin: string;
   domain: string;
@@ -41,6 +59,10 @@ export interface ManagementApiStandIn {
   bindings: Binding[];
   /** The tenant's users, as the Management API returns them (with `updated_at`). */
   users: Array<Record<string, unknown>>;
+  /** Database connections (custom database scripts, import mode), by id. */
+  connections: Map<string, StoredConnection>;
+  /** users-imports jobs, by id. */
+  importJobs: Map<string, ImportJob>;
   /** The next users-export job ends as `failed`. */
   failNextExport(): void;
   /** The next build of any Action ends as `failed`. */
@@ -180,6 +202,7 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     res.status(201).json(grant);
   });
   const users: Array<Record<string, unknown>> = [];
+  const usersStore = users;
   const jobs = new Map<string, { polls: number; fields: Array<{ name: string; export_as?: string }>; failed: boolean }>();
   let failExport = false;
   api.post('/jobs/users-exports', (req, res) => {
@@ -187,6 +210,95 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     jobs.set(id, { polls: 2, fields: (req.body as { fields: Array<{ name: string; export_as?: string }> }).fields, failed: failExport });
     failExport = false;
     res.status(201).json({ id, type: 'users_export', status: 'pending', format: 'json', created_at: new Date().toISOString() });
+  });
+  // Connections: list by name/strategy (checkpoint pagination), get, create, and PATCH, which
+  // replaces `options` as a whole, as Auth0's does.
+  const connections = new Map<string, StoredConnection>();
+  api.get('/connections', (req, res) => {
+    const strategies = ([] as unknown[]).concat(req.query.strategy ?? []);
+    const found = [...connections.values()].filter((connection) => (!req.query.name || connection.name === req.query.name) && (strategies.length === 0 || strategies.includes(connection.strategy)));
+    res.json({ connections: found });
+  });
+  api.get('/connections/:id', (req, res) => {
+    const connection = connections.get(req.params.id);
+    if (!connection) return void res.status(404).json({ statusCode: 404, message: 'The connection does not exist' });
+    res.json(connection);
+  });
+  api.post('/connections', (req, res) => {
+    const body = req.body as StoredConnection;
+    if ([...connections.values()].some((connection) => connection.name === body.name)) return void res.status(409).json({ statusCode: 409, message: 'A connection with the same name already exists' });
+    const connection: StoredConnection = { id: `con_${randomBytes(8).toString('hex')}`, name: body.name, strategy: body.strategy, options: body.options ?? {}, enabled_clients: body.enabled_clients ?? [] };
+    connections.set(connection.id, connection);
+    res.status(201).json(connection);
+  });
+  api.patch('/connections/:id', (req, res) => {
+    const connection = connections.get(req.params.id);
+    if (!connection) return void res.status(404).json({ statusCode: 404, message: 'The connection does not exist' });
+    const body = req.body as Partial<StoredConnection>;
+    if (body.options) connection.options = body.options;
+    if (body.enabled_clients) connection.enabled_clients = body.enabled_clients;
+    res.json(connection);
+  });
+
+  // users-imports: a multipart upload (users file, connection_id, upsert...). Users already in the
+  // connection are not touched without upsert, and reported as DUPLICATED_USER in the job's errors.
+  const importJobs = new Map<string, ImportJob>();
+  const CUSTOM_HASH_ALGORITHMS = ['argon2', 'bcrypt', 'hmac', 'ldap', 'md4', 'md5', 'sha1', 'sha256', 'sha512', 'pbkdf2', 'scrypt'];
+  api.post('/jobs/users-imports', express.raw({ type: 'multipart/form-data', limit: '2mb' }), (req, res) => {
+    const form = parseMultipart(req.headers['content-type'] ?? '', req.body as Buffer);
+    const file = form.get('users');
+    const connection = connections.get(String(form.get('connection_id') ?? ''));
+    if (!file) return void res.status(400).json({ statusCode: 400, message: 'Missing users file' });
+    if (file.length > 500 * 1024) return void res.status(413).json({ statusCode: 413, message: 'The users file is larger than 500 KB' });
+    if (!connection) return void res.status(400).json({ statusCode: 400, message: 'The connection does not exist' });
+    let users: Array<Record<string, unknown>>;
+    try {
+      users = JSON.parse(file.toString('utf8')) as Array<Record<string, unknown>>;
+      if (!Array.isArray(users)) throw new Error('not an array');
+    } catch {
+      return void res.status(400).json({ statusCode: 400, message: 'Users file must be a JSON array' });
+    }
+    const upsert = String(form.get('upsert') ?? 'false') === 'true';
+    const job: ImportJob = { id: `job_${randomBytes(8).toString('hex')}`, connection_id: connection.id, upsert, users, errors: [], polls: 2 };
+    for (const user of users) {
+      const hash = user.custom_password_hash as { algorithm?: string } | undefined;
+      if (hash && !CUSTOM_HASH_ALGORITHMS.includes(String(hash.algorithm))) {
+        job.errors.push({ user, errors: [{ code: 'INVALID_FORMAT', message: `custom_password_hash.algorithm ${String(hash.algorithm)} is not supported` }] });
+        continue;
+      }
+      const userId = `auth0|${String(user.user_id)}`;
+      const existing = usersStore.find((candidate) => candidate.user_id === userId);
+      if (existing && !upsert) {
+        job.errors.push({ user, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exists.' }] });
+        continue;
+      }
+      const { custom_password_hash: customPasswordHash, ...profile } = user;
+      const stored = { ...profile, user_id: userId, identities: [{ connection: connection.name, provider: 'auth0', user_id: String(user.user_id), isSocial: false }], custom_password_hash: customPasswordHash, updated_at: new Date().toISOString() };
+      if (existing) Object.assign(existing, stored);
+      else usersStore.push(stored);
+    }
+    importJobs.set(job.id, job);
+    res.status(202).json({ id: job.id, type: 'users_import', status: 'pending', connection_id: connection.id, created_at: new Date().toISOString() });
+  });
+  api.get('/jobs/:id/errors', (req, res) => {
+    const job = importJobs.get(req.params.id);
+    if (!job) return void res.status(404).json({ statusCode: 404, message: 'Job not found' });
+    if (job.errors.length === 0) return void res.status(204).end();
+    res.json(job.errors);
+  });
+
+  api.get('/jobs/:id', (req, res, next) => {
+    const importJob = importJobs.get(req.params.id);
+    if (!importJob) return next();
+    importJob.polls -= 1;
+    const status = importJob.polls > 0 ? 'processing' : 'completed';
+    res.json({
+      id: importJob.id,
+      type: 'users_import',
+      status,
+      connection_id: importJob.connection_id,
+      ...(status === 'completed' ? { summary: { failed: importJob.errors.length, updated: 0, inserted: importJob.users.length - importJob.errors.length, total: importJob.users.length } } : {}),
+    });
   });
   api.get('/jobs/:id', (req, res) => {
     const job = jobs.get(req.params.id);
@@ -216,6 +328,11 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     const slice = found.slice(page * perPage, (page + 1) * perPage);
     res.json(req.query.include_totals === 'true' ? { start: page * perPage, limit: perPage, length: slice.length, total: Math.min(found.length, 1000), users: slice } : slice);
   });
+  api.get('/users/:id', (req, res) => {
+    const user = users.find((candidate) => candidate.user_id === req.params.id);
+    if (!user) return void res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' });
+    res.json(user);
+  });
   app.use('/api/v2', api);
 
   const origin = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -230,6 +347,8 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     actions,
     bindings,
     users,
+    connections,
+    importJobs,
     failNextExport: () => void (failExport = true),
     failNextBuild: () => void (failBuild = true),
     failRequests: (suffix, status, headers = {}, times = 100) => void failures.push({ suffix, status, headers, times }),
@@ -239,4 +358,23 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
         server.closeAllConnections();
       }),
   };
+}
+
+/** The fields of a multipart/form-data body, each as its raw bytes. */
+function parseMultipart(contentType: string, body: Buffer): Map<string, Buffer> {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const fields = new Map<string, Buffer>();
+  if (!boundary || !Buffer.isBuffer(body)) return fields;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) break;
+    const part = body.subarray(start + delimiter.length + 2, next - 2); // skip CRLF after the delimiter and before the next
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const name = /name="([^"]+)"/.exec(part.subarray(0, headerEnd).toString('utf8'))?.[1];
+    if (name && headerEnd !== -1) fields.set(name, part.subarray(headerEnd + 4));
+    start = next;
+  }
+  return fields;
 }
