@@ -82,13 +82,17 @@ export class LegacyService {
     const stored = row?.passwordHash && row.migratedAt === null ? parseLegacyHash(row.passwordHash) : undefined;
     if (typeof stored === 'string') log.error({ legacyId: row?.legacyId, reason: stored }, 'stored legacy hash cannot be read; answering as a wrong password');
     const hash: LegacyHash = stored && typeof stored !== 'string' ? stored : await dummyHash();
-    const verification = await verifyPassword(input.password, hash);
+    const verification = await verifyPassword(input.password, hash).catch((error: unknown) => {
+      // A hash the library cannot read after all (corrupt parameters): a failed login, logged, never a 500.
+      log.error({ legacyId: row?.legacyId, err: error instanceof Error ? error.message : String(error) }, 'legacy hash verification failed');
+      return { valid: false };
+    });
     const valid = verification.valid && hash === stored;
 
     if (!valid) {
       const failures = this.perEmail.recordFailure(emailKey);
       addressLimiter.recordFailure(addressKey);
-      if (verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
+      if ('refused' in verification && verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
       log.info({ failures, known: hash === stored }, 'legacy login failed');
       return { valid: false, profile: null };
     }
