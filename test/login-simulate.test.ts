@@ -138,27 +138,31 @@ it('once the server has stopped, its published address is withdrawn', async () =
 });
 
 describe('through the legacy custom database connection', () => {
-  const seed = async () => (await run(process.execPath, ['--import', 'tsx', 'src/cli/legacy-seed.ts'], { cwd: ROOT, env: { ...process.env, ...env } })).stdout;
+  const seed = () => cli('src/cli/legacy-seed.ts', []);
 
   it('legacy:seed prints users and passwords; the first login runs the Login script and ends on the linked row; the second runs no script', async () => {
     const seeded = await seed();
-    expect(seeded).toContain('margaret@legacy.example    password: "apollo-11-guidance"');
-    expect(await seed()).toContain('(0 added now');
+    expect(seeded.code).toBe(0);
+    expect(seeded.stdout).toContain('margaret@legacy.example    password: "apollo-11-guidance"');
+    expect((await seed()).stdout).toContain('(0 added now');
 
-    const wrong = await simulate('--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'nope').catch((error: { stdout: string; code: number }) => `${error.code} ${error.stdout}`);
-    expect(wrong).toMatch(/^1 /);
-    expect(wrong).toContain('login FAILED: wrong email or password (WrongUsernameOrPasswordError)');
+    const tenant = newTenant();
+    const wrong = await simulate(tenant, '--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'nope');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toContain('login FAILED: wrong email or password (WrongUsernameOrPasswordError)');
 
-    const first = await simulate('--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'orbital mechanics ✓');
-    expect(first).toContain("no legacy-db user with this email, so Auth0 runs actions/custom-db/login.js");
-    expect(first).toMatch(/Login script: POST http:\/\/localhost:\d+\/graphql -> HTTP 200/);
-    expect(first).toContain('Auth0 created auth0|legacy-1002');
-    expect(first).toContain('postgres-sync: updated auth0|legacy-1002');
-    expect(first).toMatch(/our database: row [0-9a-f-]{36} is auth0\|legacy-1002 \(legacy id legacy-1002\), linked at .*, legacy hash erased; transactions: 25 EUR/);
+    const first = await simulate(tenant, '--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'orbital mechanics ✓');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('no legacy-db user with this email, so Auth0 runs actions/custom-db/login.js');
+    expect(first.stdout).toMatch(/Login script: POST http:\/\/localhost:\d+\/graphql -> HTTP 200/);
+    expect(first.stdout).toContain('Auth0 created auth0|legacy-1002');
+    expect(first.stdout).toContain('postgres-sync: updated auth0|legacy-1002');
+    expect(first.stdout).toMatch(/our database: row [0-9a-f-]{36} is auth0\|legacy-1002 \(legacy id legacy-1002\), linked at .*, legacy hash erased; transactions: 25 EUR/);
 
-    const second = await simulate('--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'orbital mechanics ✓');
-    expect(second).toContain('auth0|legacy-1002 is already an Auth0 user; Auth0 checked the password itself, the Login script was not called');
-    expect(second).not.toContain('Login script:');
+    const second = await simulate(tenant, '--connection', 'legacy-db', '--email', 'katherine@legacy.example', '--password', 'orbital mechanics ✓');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('auth0|legacy-1002 is already an Auth0 user; Auth0 checked the password itself, the Login script was not called');
+    expect(second.stdout).not.toContain('Login script:');
 
     const rows = await withClient(database.url, async (client) => (await client.query(`SELECT auth0_id, password_hash, migrated_at IS NOT NULL AS linked FROM users WHERE email = 'katherine@legacy.example'`)).rows);
     expect(rows).toEqual([{ auth0_id: 'auth0|legacy-1002', password_hash: null, linked: true }]);
