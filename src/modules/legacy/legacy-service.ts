@@ -56,6 +56,8 @@ export class LegacyService {
     this.perEmail = new AttemptLimiter(limits.perEmail);
     this.perAddress = new AttemptLimiter(limits.perAddress);
     this.perClient = new AttemptLimiter(limits.perClient);
+    // Made now, on the threadpool, so that the first unknown email does not pay for making it.
+    dummyHash().catch(() => undefined);
   }
 
   /**
