@@ -2,7 +2,8 @@
 import { Readable } from 'node:stream';
 import type { ManagementClient } from 'auth0';
 import type { Pool } from 'pg';
-import { importUsers, parseAuth0User, upsertUsers, type ImportCounts, type ImportedUser, type InvalidLine } from './import-users';
+import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
 export const EXPORT_FIELDS = [
   { name: 'user_id' },
