@@ -1,5 +1,7 @@
 // Owns the bulk write to users: a batch of Auth0 users upserted by Auth0 id, for import, backfill and reconcile.
-import type { Pool } from 'pg';
+import { once } from 'node:events';
+import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 /** One user as an Auth0 export or the Management API describes them, already validated. */
 export interface ImportedUser {
@@ -19,36 +21,89 @@ export interface BulkUpsertCounts {
   unchanged: number;
 }
 
-// One statement per batch: unnest the columns, upsert by auth0_id, and say which rows were created.
-// A row whose values are all the same is not touched (and not returned): it counts as unchanged.
-const UPSERT_BATCH = `
-  INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::bool[], $4::varchar[], $5::varchar[], $6::varchar[], $7::int[], $8::timestamptz[])
-  ON CONFLICT (auth0_id) DO UPDATE SET
-    email = EXCLUDED.email, email_verified = EXCLUDED.email_verified, name = EXCLUDED.name,
-    picture = EXCLUDED.picture, connection = EXCLUDED.connection,
-    logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count),
-    last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at),
-    updated_at = now()
-  WHERE (users.email, users.email_verified, users.name, users.picture, users.connection,
-         GREATEST(users.logins_count, EXCLUDED.logins_count), GREATEST(users.last_login_at, EXCLUDED.last_login_at))
-        IS DISTINCT FROM
-        (EXCLUDED.email, EXCLUDED.email_verified, EXCLUDED.name, EXCLUDED.picture, EXCLUDED.connection,
-         users.logins_count, users.last_login_at)
-  RETURNING (xmax = 0) AS created`;
+// Every batch is one transaction on one connection. Its rows are COPYed into a temporary table
+// (no WAL, private to the session, emptied at commit), then written by one INSERT ... SELECT.
+// Writes to users made by the sync start here, so this is the one place to mark them.
+const BEGIN_BATCH = `
+  BEGIN;
+  CREATE TEMPORARY TABLE IF NOT EXISTS users_staging (
+    auth0_id varchar(255) NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
+    picture varchar(2048), connection varchar(255), logins_count integer NOT NULL, last_login_at timestamptz(3)
+  ) ON COMMIT DELETE ROWS`;
 
-/** One statement for a batch of distinct users; says how many were created, updated or left unchanged. */
+const COPY_BATCH = 'COPY users_staging FROM STDIN';
+
+// The stored row and the staged one after the merge rules (counters and login times only move forward).
+const STORED = (u: string, s: string) => `(${u}.email, ${u}.email_verified, ${u}.name, ${u}.picture, ${u}.connection,
+    GREATEST(${u}.logins_count, ${s}.logins_count), GREATEST(${u}.last_login_at, ${s}.last_login_at))`;
+const STAGED = (u: string, s: string) => `(${s}.email, ${s}.email_verified, ${s}.name, ${s}.picture, ${s}.connection,
+    ${u}.logins_count, ${u}.last_login_at)`;
+
+// Rows already equal are left out before the upsert, so that a re-run neither locks nor rewrites
+// them (ON CONFLICT DO UPDATE locks the row it meets even when its WHERE then skips it). The
+// LATERAL ... LIMIT 1 keeps that lookup an index probe per staged row, whatever the statistics say.
+// ON CONFLICT still decides for a row inserted or changed meanwhile by someone else.
+const UPSERT_FROM_STAGING = `
+  WITH written AS (
+    INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
+    SELECT s.auth0_id, s.email, s.email_verified, s.name, s.picture, s.connection, s.logins_count, s.last_login_at
+      FROM users_staging s
+      LEFT JOIN LATERAL (SELECT * FROM users WHERE users.auth0_id = s.auth0_id LIMIT 1) u ON true
+     WHERE u.id IS NULL OR ${STORED('u', 's')} IS DISTINCT FROM ${STAGED('u', 's')}
+    ON CONFLICT (auth0_id) DO UPDATE SET
+      email = EXCLUDED.email, email_verified = EXCLUDED.email_verified, name = EXCLUDED.name,
+      picture = EXCLUDED.picture, connection = EXCLUDED.connection,
+      logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count),
+      last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at),
+      updated_at = now()
+    WHERE ${STORED('users', 'EXCLUDED')} IS DISTINCT FROM ${STAGED('users', 'EXCLUDED')}
+    RETURNING (xmax = 0) AS created
+  )
+  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS written FROM written`;
+
+/** A batch of distinct users in one transaction; says how many were created, updated or left unchanged. */
 export async function upsertUsers(pool: Pool, users: ImportedUser[]): Promise<BulkUpsertCounts> {
-  const { rows } = await pool.query<{ created: boolean }>(UPSERT_BATCH, [
-    users.map((u) => u.auth0Id),
-    users.map((u) => u.email),
-    users.map((u) => u.emailVerified),
-    users.map((u) => u.name),
-    users.map((u) => u.picture),
-    users.map((u) => u.connection),
-    users.map((u) => u.loginsCount),
-    users.map((u) => u.lastLoginAt),
-  ]);
-  const created = rows.filter((row) => row.created).length;
-  return { created, updated: rows.length - created, unchanged: users.length - rows.length };
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    return await upsertBatch(client, users);
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    // A connection that failed mid-COPY may be in any state: it is closed rather than reused.
+    client.release(failure);
+  }
+}
+
+async function upsertBatch(client: PoolClient, users: ImportedUser[]): Promise<BulkUpsertCounts> {
+  if (users.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  await client.query(BEGIN_BATCH);
+  try {
+    const copy = client.query(copyFrom(COPY_BATCH));
+    copy.end(copyText(users));
+    await once(copy, 'finish');
+    const { rows } = await client.query<{ created: number; written: number }>(UPSERT_FROM_STAGING);
+    await client.query('COMMIT');
+    const { created, written } = rows[0]!;
+    return { created, updated: written - created, unchanged: users.length - written };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+// COPY's text format: tab-separated, \N for NULL, and backslash escapes for the four characters
+// that would otherwise end a field or a row.
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const field = (value: string | null): string => (value === null ? '\\N' : SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPED[c]!) : value);
+
+function copyText(users: ImportedUser[]): string {
+  let text = '';
+  for (const u of users) {
+    text += `${field(u.auth0Id)}\t${field(u.email)}\t${u.emailVerified ? 't' : 'f'}\t${field(u.name)}\t${field(u.picture)}\t${field(u.connection)}\t${u.loginsCount}\t${field(u.lastLoginAt)}\n`;
+  }
+  return text;
 }
