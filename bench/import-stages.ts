@@ -28,6 +28,8 @@ const { values: flags } = parseArgs({
 interface Stage {
   stage: string;
   seconds: number;
+  /** CPU seconds of this process and of Postgres (all its processes) during the stage. */
+  cpu?: { node: number; postgres?: number };
   /** What this stage adds to the one before it (for the cumulative read stages). */
   adds?: number;
   note?: string;
@@ -35,10 +37,46 @@ interface Stage {
 
 const seconds = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1e7) / 100;
 
+let postmasterPidFile: string | undefined;
+let lastCpu: Stage['cpu'];
+
+/**
+ * CPU seconds used so far by the embedded Postgres: its live processes plus those that ended. On
+ * a shared machine CPU time is steadier than wall time, which waits for other people's work.
+ */
+function postgresCpuSeconds(): number | undefined {
+  if (!postmasterPidFile || !fs.existsSync('/proc/self/stat')) return undefined;
+  const postmaster = Number(fs.readFileSync(postmasterPidFile, 'utf8').split('\n')[0]);
+  const ticks = (fields: string[], from: number, to: number) => fields.slice(from, to).reduce((sum, value) => sum + Number(value), 0);
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pid = Number(entry);
+    if (pid === postmaster) total += ticks(fields, 11, 15);
+    else if (Number(fields[1]) === postmaster) total += ticks(fields, 11, 13);
+  }
+  return total / 100;
+}
+
 async function timed(run: () => Promise<unknown>): Promise<number> {
+  const pgBefore = postgresCpuSeconds();
+  const nodeBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await run();
-  return seconds(started);
+  const wall = seconds(started);
+  const node = process.cpuUsage(nodeBefore);
+  const pgAfter = postgresCpuSeconds();
+  lastCpu = { node: Math.round((node.user + node.system) / 1e4) / 100 };
+  if (pgBefore !== undefined && pgAfter !== undefined) lastCpu.postgres = Math.round((pgAfter - pgBefore) * 100) / 100;
+  return wall;
 }
 
 function openText(file: string) {
@@ -48,21 +86,19 @@ function openText(file: string) {
 
 const lines = (file: string) => readline.createInterface({ input: openText(file), crlfDelay: Infinity });
 
-/** Every valid user of the file, in batches of distinct ids as the import makes them. */
-async function readBatches(file: string): Promise<ImportedUser[][]> {
-  const batches: ImportedUser[][] = [];
+/** Every valid user of the file, in batches of distinct ids as the import makes them, handed to `use`. */
+async function readBatches(file: string, use: (batch: ImportedUser[]) => void): Promise<void> {
   let batch = new Map<string, ImportedUser>();
   for await (const line of lines(file)) {
     const user = parseAuth0User(JSON.parse(line));
     if (typeof user === 'string') continue;
     batch.set(user.auth0Id, user);
     if (batch.size >= BATCH) {
-      batches.push([...batch.values()]);
+      use([...batch.values()]);
       batch = new Map();
     }
   }
-  if (batch.size > 0) batches.push([...batch.values()]);
-  return batches;
+  if (batch.size > 0) use([...batch.values()]);
 }
 
 async function main(): Promise<void> {
@@ -79,11 +115,15 @@ async function main(): Promise<void> {
   const log = pino({ level: 'warn' });
   let postgres: EmbeddedPostgres | undefined;
   const connectionString = process.env.DATABASE_URL ?? (postgres = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), logger: log })).connectionString;
+  if (postgres) postmasterPidFile = path.join(dir, 'pg', 'postmaster.pid');
   const pool = new Pool({ connectionString, max: 2 });
   const stages: Stage[] = [];
   const say = (stage: Stage) => {
+    stage.cpu ??= lastCpu;
+    lastCpu = undefined;
     stages.push(stage);
-    process.stdout.write(`  ${stage.stage.padEnd(44)} ${String(stage.seconds).padStart(7)} s${stage.adds === undefined ? '' : ` (adds ${stage.adds} s)`}${stage.note ? `  ${stage.note}` : ''}   load ${os.loadavg()[0]!.toFixed(1)}\n`);
+    const cpu = stage.cpu ? ` cpu node ${stage.cpu.node} s${stage.cpu.postgres === undefined ? '' : `, postgres ${stage.cpu.postgres} s`}` : '';
+    process.stdout.write(`  ${stage.stage.padEnd(44)} ${String(stage.seconds).padStart(7)} s${stage.adds === undefined ? '' : ` (adds ${stage.adds} s)`}${cpu}${stage.note ? `  ${stage.note}` : ''}   load ${os.loadavg()[0]!.toFixed(1)}\n`);
   };
   const cumulative = (stage: string, value: number) => say({ stage, seconds: value, adds: Math.round((value - (stages.at(-1)?.seconds ?? 0)) * 100) / 100 });
   const fresh = async () => {
@@ -99,24 +139,34 @@ async function main(): Promise<void> {
     cumulative('+ line split', await timed(async () => { for await (const _ of lines(file)); }));
     cumulative('+ JSON parse', await timed(async () => { for await (const line of lines(file)) JSON.parse(line); }));
     cumulative('+ validation', await timed(async () => { for await (const line of lines(file)) parseAuth0User(JSON.parse(line)); }));
+    cumulative('+ batching', await timed(() => readBatches(file, () => {})));
+    // Held in memory (not timed), so that the SQL runs alone.
     let batches: ImportedUser[][] = [];
-    cumulative('+ batching', await timed(async () => (batches = await readBatches(file))));
+    await readBatches(file, (batch) => batches.push(batch));
 
     const sqlAlone = async (target = pool) => {
       await fresh();
-      return timed(async () => { for (const batch of batches) await upsertUsers(target, batch); });
+      const wall = await timed(async () => { for (const batch of batches) await upsertUsers(target, batch); });
+      const cpu = lastCpu!;
+      lastCpu = undefined;
+      return { wall, cpu };
     };
+    const round = (value: number) => Math.round(value * 100) / 100;
+    const minus = (a: Awaited<ReturnType<typeof sqlAlone>>, b: typeof a): Pick<Stage, 'seconds' | 'cpu'> => ({
+      seconds: round(a.wall - b.wall),
+      cpu: { node: round(a.cpu.node - b.cpu.node), postgres: a.cpu.postgres === undefined ? undefined : round(a.cpu.postgres - (b.cpu.postgres ?? 0)) },
+    });
     const sql = await sqlAlone();
-    say({ stage: 'SQL alone (batches from memory), empty table', seconds: sql });
+    say({ stage: 'SQL alone (batches from memory), empty table', seconds: sql.wall, cpu: sql.cpu });
     const secondary = ['users_email_idx', 'users_created_at_id_idx'];
     const definitions = await pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1)`, [secondary]);
     await pool.query(`DROP INDEX ${secondary.join(', ')}`);
     const withoutIndexes = await sqlAlone();
     for (const { indexdef } of definitions.rows) await pool.query(indexdef);
-    say({ stage: '  of which index maintenance', seconds: Math.round((sql - withoutIndexes) * 100) / 100, note: `(without the email and created_at indexes: ${withoutIndexes} s)` });
+    say({ stage: '  of which index maintenance (email, created_at)', ...minus(sql, withoutIndexes), note: `(without those two indexes: ${withoutIndexes.wall} s)` });
     const asyncPool = new Pool({ connectionString, max: 2, options: '-c synchronous_commit=off' });
     const asyncCommit = await sqlAlone(asyncPool).finally(() => asyncPool.end());
-    say({ stage: '  of which commit (WAL flush)', seconds: Math.round((sql - asyncCommit) * 100) / 100, note: `(synchronous_commit off: ${asyncCommit} s)` });
+    say({ stage: '  of which commit (WAL flush)', ...minus(sql, asyncCommit), note: `(synchronous_commit off: ${asyncCommit.wall} s)` });
     batches = [];
 
     await fresh();

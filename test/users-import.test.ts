@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'pg';
@@ -121,4 +122,51 @@ it.each([
   );
   expect(failed).toMatchObject({ code: 1, stdout: '' });
   expect(failed?.stderr).toMatch(message);
+});
+
+it('a re-run neither rewrites nor locks the rows it leaves unchanged', async () => {
+  const file = writeExport('untouched.ndjson', Array.from({ length: 50 }, (_, i) => exportLine(i, 'untouched')), false);
+  await importUsers({ pool, input: fs.createReadStream(file), gzipped: false });
+  const versions = `SELECT auth0_id, xmin::text AS xmin, xmax::text AS xmax, updated_at FROM users WHERE auth0_id LIKE '%|untouched-%' ORDER BY auth0_id`;
+  const before = (await pool.query(versions)).rows;
+  const { counts } = await importUsers({ pool, input: fs.createReadStream(file), gzipped: false });
+  expect(counts).toEqual({ lines: 50, created: 0, updated: 0, unchanged: 50, invalid: 0 });
+  // An UPDATE would give the row a new xmin; a row lock (ON CONFLICT DO UPDATE takes one) sets xmax.
+  expect((await pool.query(versions)).rows).toEqual(before);
+  expect(before.every((row) => row.xmax === '0')).toBe(true);
+});
+
+it('a user repeated in a later batch ends with the later line, batches being written in file order', async () => {
+  const lines = [exportLine(1, 'order'), exportLine(2, 'order'), exportLine(3, 'order'), exportLine(1, 'order', { name: 'Later' }), exportLine(4, 'order'), exportLine(1, 'order', { name: 'Last' })];
+  const { counts } = await importUsers({ pool, input: fs.createReadStream(writeExport('order.ndjson', lines, false)), gzipped: false, batchSize: 2 });
+  expect(counts).toEqual({ lines: 6, created: 4, updated: 2, unchanged: 0, invalid: 0 });
+  expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'google-oauth2|order-1'`)).rows[0].name).toBe('Last');
+});
+
+it('refuses a line Postgres could not store (NUL in a text, a login count beyond an integer) and imports the rest', async () => {
+  const lines = [exportLine(1, 'unstorable', { name: 'Ada\u0000' }), exportLine(2, 'unstorable', { logins_count: 2 ** 31 }), exportLine(3, 'unstorable'), exportLine(4, 'unstorable', { user_id: 'auth0|unstorable\u0000-4' })];
+  const { counts, invalid } = await importUsers({ pool, input: fs.createReadStream(writeExport('unstorable.ndjson', lines, false)), gzipped: false });
+  expect(counts).toEqual({ lines: 4, created: 1, updated: 0, unchanged: 0, invalid: 3 });
+  expect(invalid).toEqual([
+    { line: 1, reason: 'name is not a string of at most 255 characters without NUL' },
+    { line: 2, reason: 'logins_count is not a non-negative integer' },
+    { line: 4, reason: 'user_id is missing or not an Auth0 user id' },
+  ]);
+  expect((await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|unstorable%'`)).rows[0].n).toBe(1);
+});
+
+it('reads Windows line ends, and lines and characters split across reads', async () => {
+  const names = ['Zoë "Ace" O\'Brien', 'Nguyễn\tTab\\Slash', 'Line\nBreak'];
+  const text = `${names.map((name, i) => exportLine(i, 'split', { name })).join('\r\n')}\r\n\r\n`;
+  const bytes = Buffer.from(text);
+  // Cut in the middle of every line and of the multi-byte characters: 7 bytes a read.
+  const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(i * 7, i * 7 + 7));
+  const { counts } = await importUsers({ pool, input: Readable.from(chunks), gzipped: false });
+  expect(counts).toEqual({ lines: 4, created: 3, updated: 0, unchanged: 0, invalid: 0 });
+  const { rows } = await pool.query(`SELECT auth0_id, name FROM users WHERE auth0_id LIKE '%|split-%' ORDER BY auth0_id`);
+  expect(rows).toEqual([
+    { auth0_id: 'auth0|split-0', name: names[0] },
+    { auth0_id: 'auth0|split-2', name: names[2] },
+    { auth0_id: 'google-oauth2|split-1', name: names[1] },
+  ]);
 });
