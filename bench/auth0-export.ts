@@ -117,7 +117,7 @@ function realisticLine(i: number, random: Random): object {
     if (random() < 0.3) identities.push({ ...github(String(1_000_000 + Math.floor(random() * 9e7))), profileData: { nickname: local, name, picture: `https://avatars.githubusercontent.com/u/${digits(random, 8)}?v=4` } });
     user = { user_id: `auth0|${id}`, email, email_verified: true, name, nickname: local, picture: gravatar, identities };
   } else if (roll < 0.97) {
-    const id = String(1_000_000 + Math.floor(random() * 9e7));
+    const id = String(10_000_000 + i);
     user = { user_id: `github|${id}`, email, email_verified: true, name, nickname: local, picture: `https://avatars.githubusercontent.com/u/${id}?v=4`, identities: [github(id)] };
   } else {
     const id = objectId(createdAt, i);

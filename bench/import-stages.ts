@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { Pool } from 'pg';
@@ -10,7 +9,7 @@ import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { upsertUsers, type ImportedUser } from '../src/modules/users/users-bulk-upsert';
-import { importUsers, openExport, parseAuth0User } from '../src/sync/import-users';
+import { importUsers, openExport, parseAuth0User, splitLines } from '../src/sync/import-users';
 import { freePort } from '../test/support/free-port';
 import { isExportShape, writeAuth0Export } from './auth0-export';
 
@@ -81,23 +80,26 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 
 function openText(file: string) {
   const input = fs.createReadStream(file);
-  return file.endsWith('.gz') ? input.pipe(createGunzip()) : input;
+  return file.endsWith('.gz') ? input.pipe(createGunzip({ chunkSize: 64 * 1024 })) : input;
 }
 
-const lines = (file: string) => readline.createInterface({ input: openText(file), crlfDelay: Infinity });
+// Each line, as users:import reads them.
+async function eachLine(file: string, use: (line: string) => void): Promise<void> {
+  for await (const lines of splitLines(openText(file))) for (const line of lines) use(line);
+}
 
 /** Every valid user of the file, in batches of distinct ids as the import makes them, handed to `use`. */
 async function readBatches(file: string, use: (batch: ImportedUser[]) => void): Promise<void> {
   let batch = new Map<string, ImportedUser>();
-  for await (const line of lines(file)) {
+  await eachLine(file, (line) => {
     const user = parseAuth0User(JSON.parse(line));
-    if (typeof user === 'string') continue;
+    if (typeof user === 'string') return;
     batch.set(user.auth0Id, user);
     if (batch.size >= BATCH) {
       use([...batch.values()]);
       batch = new Map();
     }
-  }
+  });
   if (batch.size > 0) use([...batch.values()]);
 }
 
@@ -136,9 +138,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${file}: ${Math.round(fs.statSync(file).size / 1e6)} MB, load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}\n`);
 
     cumulative('read + gunzip', await timed(async () => { for await (const _ of openText(file)); }));
-    cumulative('+ line split', await timed(async () => { for await (const _ of lines(file)); }));
-    cumulative('+ JSON parse', await timed(async () => { for await (const line of lines(file)) JSON.parse(line); }));
-    cumulative('+ validation', await timed(async () => { for await (const line of lines(file)) parseAuth0User(JSON.parse(line)); }));
+    cumulative('+ line split', await timed(() => eachLine(file, () => {})));
+    cumulative('+ JSON parse', await timed(() => eachLine(file, (line) => JSON.parse(line))));
+    cumulative('+ validation', await timed(() => eachLine(file, (line) => parseAuth0User(JSON.parse(line)))));
     cumulative('+ batching', await timed(() => readBatches(file, () => {})));
     // Held in memory (not timed), so that the SQL runs alone.
     let batches: ImportedUser[][] = [];

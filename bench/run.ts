@@ -14,7 +14,8 @@ import { createDevIssuer, createDevIssuerState, type DevIssuer } from '../src/au
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/free-port';
-import { benchImport } from './import';
+import { EXPORT_SHAPES } from './auth0-export';
+import { benchImport, type ImportBenchResult } from './import';
 
 const ROOT = path.resolve(__dirname, '..');
 const AUDIENCE = 'https://bench.example/api';
@@ -137,12 +138,15 @@ async function main(): Promise<void> {
       printResult(result);
     }
 
-    let importResult: Awaited<ReturnType<typeof benchImport>> | undefined;
+    const importResults: ImportBenchResult[] = [];
     if (wanted.has(6)) {
       const importUsersCount = smoke ? 20_000 : Number(flags['import-users']);
-      step(`scenario 6: import an Auth0 users export of ${importUsersCount} users (gzipped NDJSON)`);
-      importResult = await benchImport(databaseUrl, importUsersCount, dir);
-      process.stdout.write(`  ${importResult.users} users in ${importResult.seconds} s (${importResult.perSecond}/s), file ${Math.round(importResult.fileBytes / 1e6)} MB, peak RSS of the importing process ${importResult.peakRssMb} MB\n`);
+      for (const shape of EXPORT_SHAPES) {
+        step(`scenario 6: import an Auth0 users export of ${importUsersCount} users, ${shape} shape (gzipped NDJSON), then again`);
+        const result = await benchImport({ adminConnectionString: postgres.adminConnectionString, users: importUsersCount, dir, shape, logger: log });
+        importResults.push(result);
+        process.stdout.write(`  ${result.users} users in ${result.seconds} s (${result.perSecond}/s), re-run ${result.rerunSeconds} s, file ${Math.round(result.fileBytes / 1e6)} MB, peak RSS of the importing process ${result.peakRssMb} MB, load ${result.load.join(' -> ')}\n`);
+      }
     }
 
     const report = {
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version },
       settings: { duration: DURATION, connections: CONNECTIONS, users: USERS, transactions: TRANSACTIONS, deepPages: DEEP_PAGES, smoke },
       results,
-      import: importResult,
+      import: importResults,
     };
     const out = flags.out ?? path.join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
