@@ -170,3 +170,12 @@ it('reads Windows line ends, and lines and characters split across reads', async
     { auth0_id: 'google-oauth2|split-1', name: names[1] },
   ]);
 });
+
+it('reads chunks that are plain Uint8Arrays or strings, as streams other than files give them', async () => {
+  const bytes = new TextEncoder().encode(`${exportLine(1, 'chunks')}\n${exportLine(2, 'chunks', { name: 'Zoë' })}\n`);
+  const cut = bytes.indexOf(0xc3); // the first byte of the ë: the character is split across two reads
+  const chunks = [bytes.slice(0, cut + 1), bytes.slice(cut + 1, cut + 2), new TextDecoder().decode(bytes.slice(cut + 2))];
+  const { counts } = await importUsers({ pool, input: Readable.from(chunks), gzipped: false });
+  expect(counts).toEqual({ lines: 2, created: 2, updated: 0, unchanged: 0, invalid: 0 });
+  expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'auth0|chunks-2'`)).rows[0].name).toBe('Zoë');
+});

@@ -90,9 +90,11 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
  * The lines of a UTF-8 byte stream, as arrays (one per chunk read). Faster than readline: it splits
  * bytes on \n, which never occurs inside a multi-byte character, and decodes each line once.
  */
-export async function* splitLines(input: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
+export async function* splitLines(input: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<string[]> {
   let rest: Buffer | undefined;
-  for await (const chunk of input) {
+  for await (const read of input) {
+    // A web stream (fetch's body) gives Uint8Arrays, a stream with an encoding strings.
+    const chunk = typeof read === 'string' ? Buffer.from(read) : Buffer.isBuffer(read) ? read : Buffer.from(read.buffer, read.byteOffset, read.byteLength);
     const lines: string[] = [];
     let start = 0;
     let end = chunk.indexOf(10);
