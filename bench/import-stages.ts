@@ -176,7 +176,7 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     let counts = {};
     const first = await timed(async () => ({ counts } = await importUsers({ pool, ...openExport(file) }))).finally(() => clearInterval(sampler));
-    say({ stage: 'users:import, empty table', seconds: first, note: `${JSON.stringify(counts)}, peak RSS ${Math.round(peakRss / 1e6)} MB` });
+    say({ stage: 'users:import, empty table', seconds: first, note: `${JSON.stringify(counts)}, peak RSS ${Math.round(peakRss / 1e6)} MB (this process held every batch for \"SQL alone\" before; scenario 6 of npm run bench measures the import alone)` });
     const again = await timed(async () => ({ counts } = await importUsers({ pool, ...openExport(file) })));
     say({ stage: 'users:import again (nothing changes)', seconds: again, note: JSON.stringify(counts) });
 
