@@ -16,6 +16,7 @@ const config: CodegenConfig = {
         mappers: {
           User: '../generated/prisma/client#User as UserModel',
           Transaction: '../generated/prisma/client#Transaction as TransactionModel',
+          UserChange: '../generated/prisma/client#UserChange as UserChangeModel',
         },
         inputMaybeValue: 'T | null | undefined',
       },

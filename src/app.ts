@@ -22,7 +22,7 @@ import { KNOWN_CODES } from './errors';
 import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
 import { loadTypeDefs, resolvers } from './schema';
-import { createServices } from './services';
+import { createServices, type Services } from './services';
 
 export interface AppDependencies {
   config: Config;
@@ -50,8 +50,8 @@ const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', ex
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
-  const services = createServices(config, prisma);
+export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
+  const services = createServices(config, prisma, logger);
   const { limits } = config.graphql;
   // Hostile documents are refused at parse or validation time, before anything executes.
   const armor = new ApolloArmor({
@@ -153,7 +153,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
-  return { app, apollo };
+  return { app, apollo, services };
 }
 
 const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
@@ -224,10 +224,13 @@ function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
         async willSendResponse({ request, response }) {
           if (response.body.kind !== 'single') return;
           const { singleResult } = response.body;
-          const codes = new Set((singleResult.errors ?? []).map((error) => error.extensions?.code));
+          const errors = singleResult.errors ?? [];
+          const codes = new Set(errors.map((error) => error.extensions?.code));
           if (codes.has('UNAVAILABLE')) {
+            // Auth0's own Retry-After (a 429 from the Management API) when it gave one.
+            const asked = errors.map((error) => error.extensions?.retryAfter).filter((value): value is number => typeof value === 'number');
             response.http.status = 503;
-            response.http.headers.set('retry-after', RETRY_AFTER_SECONDS);
+            response.http.headers.set('retry-after', asked.length > 0 ? String(Math.max(...asked)) : RETRY_AFTER_SECONDS);
             return;
           }
           const isRequestError = singleResult.data === undefined && codes.size > 0 && [...codes].every((code) => typeof code === 'string' && REQUEST_ERROR_CODES.has(code));

@@ -36,6 +36,14 @@ const EnvSchema = z.object({
   LEGACY_MAX_FAILURES_PER_EMAIL: positiveInt(10),
   LEGACY_MAX_FAILURES_PER_ADDRESS: positiveInt(50),
   LEGACY_MAX_FAILURES_PER_CLIENT: positiveInt(2000),
+  AUTH0_UPDATE_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('update:users')),
+  AUTH0_DELETE_USERS_SCOPE: z.preprocess(emptyAsUndefined, z.string().default('delete:users')),
+  AUTH0_MGMT_CLIENT_ID: optionalString,
+  AUTH0_MGMT_CLIENT_SECRET: optionalString,
+  AUTH0_MANAGEMENT_ORIGIN: z.preprocess(emptyAsUndefined, z.url().optional()),
+  AUTH0_WRITE_TIMEOUT_MS: positiveInt(3000),
+  USERS_PUSH_INTERVAL_MS: positiveInt(2000),
+  USERS_CONVERGE_AFTER_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   AUTH0_CLAIMS_NAMESPACE: z.preprocess(emptyAsUndefined, z.url().default('https://auth0-postgres-sync.example/')),
   DEV_ISSUER_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/dev-issuer')),
@@ -92,6 +100,8 @@ export interface Config {
     readTransactionsScope: string;
     /** The scope of the custom database scripts' machine token (legacy password checks and look-ups). */
     migrateUsersScope: string;
+    updateUsersScope: string;
+    deleteUsersScope: string;
     claimsNamespace: string;
     devIssuerDir: string;
     /** Known signing keys keep verifying from the cache this long, even while the JWKS is unreachable. */
@@ -121,6 +131,16 @@ export interface Config {
   rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
   /** Failed legacy password attempts allowed per window: per email, per end-user address, per machine client. */
   legacyAttempts: { windowMs: number; perEmail: number; perAddress: number; perClient: number };
+  /** Writing users back to Auth0 through the Management API; unset without AUTH0_MGMT_CLIENT_ID/SECRET. */
+  writeBack:
+    | {
+        management: { domain: string; clientId: string; clientSecret: string; origin?: string; timeoutMs: number };
+        /** How often the worker sends changes made with SQL. */
+        pushIntervalMs: number;
+        /** A write-back whose transaction has not ended after this long is converged to Auth0's state. */
+        convergeAfterMs: number;
+      }
+    | undefined;
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -140,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const issuerBase = e.AUTH0_ISSUER_BASE_URL ?? (e.AUTH0_DOMAIN ? `https://${e.AUTH0_DOMAIN}/` : undefined);
   const mode = issuerBase ? 'auth0' : 'dev';
+  const writeBackDomain = e.AUTH0_DOMAIN;
   const issuer = withTrailingSlash(issuerBase ?? `http://localhost:${e.PORT}/`);
   return {
     env: e.NODE_ENV,
@@ -163,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       readUsersScope: e.AUTH0_READ_USERS_SCOPE,
       readTransactionsScope: e.AUTH0_READ_TRANSACTIONS_SCOPE,
       migrateUsersScope: e.AUTH0_MIGRATE_USERS_SCOPE,
+      updateUsersScope: e.AUTH0_UPDATE_USERS_SCOPE,
+      deleteUsersScope: e.AUTH0_DELETE_USERS_SCOPE,
       claimsNamespace: withTrailingSlash(e.AUTH0_CLAIMS_NAMESPACE),
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
@@ -176,6 +199,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       fieldSuggestions: e.NODE_ENV !== 'production',
       limits: { depth: e.GRAPHQL_MAX_DEPTH, aliases: e.GRAPHQL_MAX_ALIASES, tokens: e.GRAPHQL_MAX_TOKENS, directives: e.GRAPHQL_MAX_DIRECTIVES, cost: e.GRAPHQL_MAX_COST },
     },
+    writeBack:
+      e.AUTH0_MGMT_CLIENT_ID && e.AUTH0_MGMT_CLIENT_SECRET && writeBackDomain
+        ? {
+            management: { domain: writeBackDomain, clientId: e.AUTH0_MGMT_CLIENT_ID, clientSecret: e.AUTH0_MGMT_CLIENT_SECRET, origin: e.AUTH0_MANAGEMENT_ORIGIN, timeoutMs: e.AUTH0_WRITE_TIMEOUT_MS },
+            pushIntervalMs: e.USERS_PUSH_INTERVAL_MS,
+            convergeAfterMs: e.USERS_CONVERGE_AFTER_MS,
+          }
+        : undefined,
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
@@ -194,6 +225,16 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   }
   if (realIssuer && !given('AUTH0_AUDIENCE')) {
     problems.push('AUTH0_AUDIENCE: required with AUTH0_DOMAIN (the identifier of your Auth0 API)');
+  }
+  const management = ['AUTH0_MGMT_CLIENT_ID', 'AUTH0_MGMT_CLIENT_SECRET', 'AUTH0_DOMAIN'];
+  if ((given('AUTH0_MGMT_CLIENT_ID') || given('AUTH0_MGMT_CLIENT_SECRET')) && !management.every(given)) {
+    problems.push('AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET: set both, with AUTH0_DOMAIN, to write users back to Auth0');
+  }
+  // The write-back holds a row lock around the Management API call: the call must end first.
+  const writeTimeout = Number(env.AUTH0_WRITE_TIMEOUT_MS || 3000);
+  const statementTimeout = Number(env.DATABASE_STATEMENT_TIMEOUT_MS || 5000);
+  if (given('AUTH0_MGMT_CLIENT_ID') && writeTimeout >= statementTimeout) {
+    problems.push('AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS (a row lock is held around the call)');
   }
   return problems;
 }

@@ -1,7 +1,7 @@
 // The few kinds of error the API answers with, each a GraphQLError with a fixed extensions.code.
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'AUTH0_REJECTED' | 'INTERNAL_SERVER_ERROR';
 
 const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { ...extensions, code } });
@@ -15,6 +15,12 @@ export const badUserInput = (field: string, message: string) => error('BAD_USER_
 
 export const notFound = (what: string) => error('NOT_FOUND', `${what} was not found.`);
 
-export const unavailable = (message = 'The service is temporarily unavailable; retry shortly.') => error('UNAVAILABLE', message);
+/** `retryAfter` (seconds) becomes the response's Retry-After header. */
+export const unavailable = (message = 'The service is temporarily unavailable; retry shortly.', retryAfter?: number) =>
+  error('UNAVAILABLE', message, retryAfter === undefined ? {} : { retryAfter });
 
-export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE']);
+/** Auth0 refused a change (e.g. an invalid email): its own message, its HTTP status and error code. */
+export const auth0Rejected = (message: string, auth0Status: number, auth0ErrorCode?: string) =>
+  error('AUTH0_REJECTED', message, { auth0Status, ...(auth0ErrorCode ? { auth0ErrorCode } : {}) });
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED']);

@@ -10,6 +10,7 @@ import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createPrismaClient } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
 import { createLogger } from './logger';
+import { UserChangesPusher } from './modules/users/user-changes-pusher';
 import { processShutdown } from './shutdown';
 
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -47,8 +48,28 @@ async function main(): Promise<void> {
     return readiness.done;
   });
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
-  const { app, apollo } = await createApp({ config, prisma, logger, devIssuer, readiness });
+  const { app, apollo, services } = await createApp({ config, prisma, logger, devIssuer, readiness });
   shutdown.add('apollo', () => apollo.stop());
+  // Sends the app's SQL changes to users to Auth0 (and converges unsettled write-backs), once the database is ready.
+  if (config.writeBack && services.auth0Users) {
+    const { writeBack } = config;
+    const auth0Users = services.auth0Users;
+    let pusher: { stop(): Promise<void> } | undefined;
+    let stopped = false;
+    shutdown.add('users push', async () => {
+      stopped = true;
+      await pusher?.stop();
+    });
+    void readiness.done.then(() => {
+      if (!readiness.isReady() || stopped) return;
+      pusher = new UserChangesPusher(prisma, auth0Users, {
+        convergeAfterMs: writeBack.convergeAfterMs,
+        auth0TimeoutMs: writeBack.management.timeoutMs,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+        logger: logger.child({ module: 'users-push' }),
+      }).start(writeBack.pushIntervalMs);
+    });
+  }
 
   const server = app.listen(config.http.port, config.http.host ?? '::');
   shutdown.add('http server', () => drain(server, logger));

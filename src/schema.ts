@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Resolvers } from './generated/graphql';
-import { JSONObjectScalar } from './modules/legacy/json-object-scalar';
 import * as legacy from './modules/legacy/legacy-resolvers';
+import { JSONObjectScalar } from './modules/common/json-object-scalar';
 import { DateTimeScalar } from './modules/system/date-time-scalar';
 import * as system from './modules/system/system-resolvers';
 import { MinorUnitsScalar } from './modules/transactions/minor-units-scalar';
@@ -32,9 +32,13 @@ export const resolvers: Resolvers = {
     users: users.users,
     legacyUser: legacy.legacyUser,
     legacyUserByAuth0Id: legacy.legacyUserByAuth0Id,
+    userChanges: users.userChanges,
   },
   Mutation: {
     addUser: users.addUser,
+    updateUser: users.updateUser,
+    deleteUser: users.deleteUser,
+    updateMe: users.updateMe,
     verifyLegacyPassword: legacy.verifyLegacyPassword,
     createTransaction: transactions.createTransaction,
     updateTransaction: transactions.updateTransaction,
@@ -43,5 +47,8 @@ export const resolvers: Resolvers = {
   User: {
     transactions: transactions.transactions,
     transactionSummary: transactions.transactionSummary,
+    appMetadata: (user) => user.appMetadata as Record<string, unknown> | null,
+    userMetadata: (user) => user.userMetadata as Record<string, unknown> | null,
   },
+  UserChange: users.UserChange,
 };

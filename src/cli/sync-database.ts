@@ -1,21 +1,27 @@
-// Opens the configured database (migrated) and a small pg pool for the sync commands.
-import { Pool } from 'pg';
+// Opens the configured database (migrated), a small pg pool that writes as the sync, and a Prisma client, for the sync commands.
+import type { Pool } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { applyMigrations } from '../db/migrate';
+import { createPrismaClient, type PrismaClient } from '../db/prisma';
 import { createLogger } from '../logger';
+import { createSyncWriterPool } from '../modules/users/user-sync-writes';
 
-export async function openSyncDatabase(): Promise<{ pool: Pool; database: Database; close(): Promise<void> }> {
+export async function openSyncDatabase(): Promise<{ pool: Pool; prisma: PrismaClient; database: Database; close(): Promise<void> }> {
   const config = loadConfig();
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);
   await applyMigrations({ connectionString: database.connectionString, logger });
-  const pool = new Pool({ connectionString: database.connectionString, max: 2 });
+  // Its writes are Auth0's own data: the push trigger must never send them back.
+  const pool = createSyncWriterPool(database.connectionString);
+  const prisma = createPrismaClient({ connectionString: database.connectionString, poolSize: 1, logger });
   return {
     pool,
+    prisma,
     database,
     close: async () => {
       await pool.end();
+      await prisma.$disconnect();
       await database.close();
     },
   };

@@ -1,10 +1,10 @@
 // `npm run users:import -- <file>`: imports an Auth0 users export (.ndjson or .ndjson.gz) into the database.
 import fs from 'node:fs';
-import { Pool } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
+import { createSyncWriterPool } from '../modules/users/user-sync-writes';
 import { importUsers, openExport, type ImportCounts } from '../sync/import-users';
 
 async function importCommand(): Promise<void> {
@@ -21,7 +21,8 @@ async function importCommand(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);
-  const pool = new Pool({ connectionString: database.connectionString, max: 2 });
+  // An export is Auth0's own data: written as the sync, so the push trigger never sends it back.
+  const pool = createSyncWriterPool(database.connectionString);
   try {
     await applyMigrations({ connectionString: database.connectionString, logger });
     const { input, gzipped, size } = openExport(file);

@@ -10,7 +10,7 @@ async function reconcile(): Promise<void> {
   const { values } = parseArgs({ options: { watch: { type: 'boolean', default: false } } });
   const intervalMs = Number(process.env.RECONCILE_INTERVAL_MS ?? 5 * 60_000);
   const management = createManagementClient(process.env);
-  const { pool, close } = await openSyncDatabase();
+  const { pool, prisma, close } = await openSyncDatabase();
   const say = (line: string) => process.stdout.write(`${line}\n`);
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -27,7 +27,7 @@ async function reconcile(): Promise<void> {
     try {
       do {
         try {
-          const result = await reconcileUsers({ management, pool, say });
+          const result = await reconcileUsers({ management, pool, prisma, say });
           say(`reconciled ${result.fetched} users in ${result.windows} window(s): ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged, ${result.invalid} invalid; checkpoint ${result.checkpoint.toISOString()}`);
         } catch (error) {
           if (!values.watch) throw error;

@@ -2,7 +2,9 @@
 import { Readable } from 'node:stream';
 import type { ManagementClient } from 'auth0';
 import type { Pool } from 'pg';
-import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import type { PrismaClient } from '../db/prisma';
+import { upsertAuth0SearchResults } from '../modules/users/user-sync-writes';
+import type { ImportedUser } from '../modules/users/users-bulk-upsert';
 import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
 export const EXPORT_FIELDS = [
@@ -68,10 +70,10 @@ export interface ReconcileResult extends Omit<ImportCounts, 'lines'> {
  * newest `updated_at` seen and searches again, so the cap never hides a user. The checkpoint is
  * saved after every window, so a crash resumes where it stopped.
  */
-export async function reconcileUsers(options: { management: ManagementClient; pool: Pool; say(line: string): void }): Promise<ReconcileResult> {
-  const { management, pool, say } = options;
-  const saved = await pool.query<{ value: Date }>('SELECT value FROM sync_checkpoints WHERE name = $1', [CHECKPOINT]);
-  let checkpoint = saved.rows[0]?.value ?? new Date(0);
+export async function reconcileUsers(options: { management: ManagementClient; pool: Pool; prisma: PrismaClient; say(line: string): void }): Promise<ReconcileResult> {
+  const { management, pool, prisma, say } = options;
+  const saved = await prisma.syncCheckpoint.findUnique({ where: { name: CHECKPOINT } });
+  let checkpoint = saved?.value ?? new Date(0);
   const result: ReconcileResult = { fetched: 0, windows: 0, created: 0, updated: 0, unchanged: 0, invalid: 0, checkpoint };
 
   for (;;) {
@@ -80,7 +82,8 @@ export async function reconcileUsers(options: { management: ManagementClient; po
     result.fetched += window.users.length + window.invalid;
     result.invalid += window.invalid;
     if (window.users.length > 0) {
-      const counts = await upsertUsers(pool, dedupe(window.users));
+      // Through the users module: an Auth0 copy older than the state stored here is skipped.
+      const counts = await upsertAuth0SearchResults(pool, dedupe(window.users));
       result.created += counts.created;
       result.updated += counts.updated;
       result.unchanged += counts.unchanged;
@@ -88,11 +91,7 @@ export async function reconcileUsers(options: { management: ManagementClient; po
     const newest = window.newest;
     if (newest && newest > checkpoint) {
       checkpoint = newest;
-      await pool.query(
-        `INSERT INTO sync_checkpoints (name, value) VALUES ($1, $2)
-         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [CHECKPOINT, checkpoint],
-      );
+      await prisma.syncCheckpoint.upsert({ where: { name: CHECKPOINT }, create: { name: CHECKPOINT, value: checkpoint }, update: { value: checkpoint } });
     }
     say(`window ${result.windows}: ${window.users.length} users from ${window.from.toISOString()}${window.capped ? ' (hit the 1,000-result cap; moving the window)' : ''}`);
     if (!window.capped) break;
@@ -104,8 +103,10 @@ export async function reconcileUsers(options: { management: ManagementClient; po
   return result;
 }
 
+type SearchedUser = ImportedUser & { auth0UpdatedAt: Date | null };
+
 async function searchWindow(management: ManagementClient, from: Date) {
-  const users: ImportedUser[] = [];
+  const users: SearchedUser[] = [];
   let invalid = 0;
   let newest: Date | undefined;
   let fetched = 0;
@@ -115,9 +116,9 @@ async function searchWindow(management: ManagementClient, from: Date) {
     fetched += batch.length;
     for (const user of batch) {
       const parsed = parseAuth0User(user);
-      if (typeof parsed === 'string') invalid += 1;
-      else users.push(parsed);
       const updatedAt = typeof user.updated_at === 'string' ? new Date(user.updated_at) : undefined;
+      if (typeof parsed === 'string') invalid += 1;
+      else users.push({ ...parsed, auth0UpdatedAt: updatedAt ?? null });
       if (updatedAt && (!newest || updatedAt > newest)) newest = updatedAt;
     }
     if (batch.length < PER_PAGE) break;
@@ -125,6 +126,6 @@ async function searchWindow(management: ManagementClient, from: Date) {
   return { users, invalid, newest, from, capped: fetched >= SEARCH_CAP };
 }
 
-function dedupe(users: ImportedUser[]): ImportedUser[] {
+function dedupe(users: SearchedUser[]): SearchedUser[] {
   return [...new Map(users.map((user) => [user.auth0Id, user])).values()];
 }

@@ -1,7 +1,9 @@
 // Applies Auth0 Log Streams events: deletions (sdu) and sign-ups/logins (ss, s), idempotent by log_id and safe out of order.
+// The writes to `users` are the users module's (user-sync-writes.ts); this file owns auth0_log_events.
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/prisma';
 import { Auth0IdSchema, isEmailAddress } from '../users/user-input';
+import { applyAuth0Deletion, applyAuth0SignIn } from '../users/user-sync-writes';
 
 const LogEventSchema = z.object({
   log_id: z.string().min(1).max(64),
@@ -53,25 +55,11 @@ export class LogStreamService {
       if (recorded === 0) return 'duplicates';
       if (!HANDLED.has(type) || !userId) return 'ignored';
       if (type === 'sdu') {
-        // A deletion of a user not seen yet leaves a tombstone, so that a late sign-up event cannot bring them back.
-        await tx.$executeRaw`
-          INSERT INTO users (auth0_id, deleted_at, last_event_at) VALUES (${userId}, ${at}, ${at})
-          ON CONFLICT (auth0_id) DO UPDATE SET
-            deleted_at = LEAST(COALESCE(users.deleted_at, EXCLUDED.deleted_at), EXCLUDED.deleted_at),
-            last_event_at = GREATEST(users.last_event_at, EXCLUDED.last_event_at),
-            updated_at = now()`;
+        await applyAuth0Deletion(tx, userId, at);
         return 'applied';
       }
       const email = event.data.user_name && isEmailAddress(event.data.user_name) ? event.data.user_name : null;
-      // Ensure the user exists; an event older than what was already applied changes nothing.
-      await tx.$executeRaw`
-        INSERT INTO users (auth0_id, email, connection, last_event_at) VALUES (${userId}, ${email}, ${event.data.connection ?? null}, ${at})
-        ON CONFLICT (auth0_id) DO UPDATE SET
-          email = COALESCE(EXCLUDED.email, users.email),
-          connection = COALESCE(users.connection, EXCLUDED.connection),
-          last_event_at = EXCLUDED.last_event_at,
-          updated_at = now()
-        WHERE users.last_event_at IS NULL OR users.last_event_at < EXCLUDED.last_event_at`;
+      await applyAuth0SignIn(tx, { auth0Id: userId, email, connection: event.data.connection ?? null, at });
       return 'applied';
     });
   }

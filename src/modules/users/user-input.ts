@@ -60,3 +60,56 @@ export function parseUserProfile(input: unknown, path = 'input'): UserProfileInp
   const field = [path, ...(issue?.path ?? [])].join('.');
   throw badUserInput(field, issue?.message ?? 'is invalid');
 }
+
+// Metadata objects as Auth0 merges them: top-level keys, a null value removes the key.
+const METADATA_MAX_BYTES = 16 * 1024;
+const metadata = z
+  .record(z.string().max(255), z.unknown())
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= METADATA_MAX_BYTES, `must be at most ${METADATA_MAX_BYTES} bytes of JSON`);
+const notNull = <T extends z.ZodType>(schema: T) => schema.optional().refine((value) => value !== null, 'must not be null; leave it out to keep the stored value');
+
+const picture = text(2048).refine((value) => /^https?:\/\/[^\s]+$/i.test(value) && URL.canParse(value), 'must be an http(s) URL');
+
+export const UserUpdateSchema = z.object({
+  email: notNull(z.string().refine(isEmailAddress, 'must be an email address').nullable()),
+  emailVerified: notNull(z.boolean().nullable()),
+  name: notNull(text(255).min(1, 'must not be empty').nullable()),
+  picture: notNull(picture.nullable()),
+  blocked: notNull(z.boolean().nullable()),
+  appMetadata: notNull(metadata.nullable()),
+  userMetadata: notNull(metadata.nullable()),
+});
+
+/** What an end user may change about themselves (updateMe). */
+export const MeUpdateSchema = UserUpdateSchema.pick({ name: true, picture: true, userMetadata: true }).strict();
+
+/** The body of a Management API PATCH /users/:id (Auth0's field names), from validated input. */
+export type UserPatch = {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  picture?: string;
+  blocked?: boolean;
+  app_metadata?: Record<string, unknown>;
+  user_metadata?: Record<string, unknown>;
+};
+
+/** Parses an update or throws BAD_USER_INPUT naming the field; an update that changes nothing is refused too. */
+export function parseUserUpdate(input: unknown, schema: typeof UserUpdateSchema | typeof MeUpdateSchema = UserUpdateSchema): UserPatch {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw badUserInput(['input', ...(issue?.path ?? [])].join('.'), issue?.message ?? 'is invalid');
+  }
+  const value = result.data as z.infer<typeof UserUpdateSchema>;
+  const patch: UserPatch = {};
+  if (value.email != null) patch.email = value.email;
+  if (value.emailVerified != null) patch.email_verified = value.emailVerified;
+  if (value.name != null) patch.name = value.name;
+  if (value.picture != null) patch.picture = value.picture;
+  if (value.blocked != null) patch.blocked = value.blocked;
+  if (value.appMetadata != null) patch.app_metadata = value.appMetadata;
+  if (value.userMetadata != null) patch.user_metadata = value.userMetadata;
+  if (Object.keys(patch).length === 0) throw badUserInput('input', 'must change at least one field');
+  return patch;
+}

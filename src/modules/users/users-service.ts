@@ -1,21 +1,18 @@
-// Owns the users table: the idempotent upsert by Auth0 id.
+// Owns the users table's reads and the writes of addUser and me: the idempotent upsert by Auth0 id.
 import { Prisma } from '../../generated/prisma/client';
-import type { User } from '../../generated/prisma/client';
+import type { User, UserChange } from '../../generated/prisma/client';
 import type { UserViewer } from '../../auth/viewer';
 import type { PrismaClient } from '../../db/prisma';
 import { badUserInput, forbidden } from '../../errors';
 import { CursorCodec, pageSize, toPage, type Page } from '../common/cursor';
-import { Auth0IdSchema, isEmailAddress, parseUserProfile } from './user-input';
+import { Auth0IdSchema, isEmailAddress, MeUpdateSchema, parseUserProfile, parseUserUpdate } from './user-input';
+import type { UserWriteBack } from './user-write-back';
+import { MARK_SYNC_WRITE, USER_COLUMNS } from './user-sync-writes';
 
 export interface UpsertResult {
   user: User;
   created: boolean;
 }
-
-const USER_COLUMNS = Prisma.sql`
-  id, auth0_id AS "auth0Id", email, email_verified AS "emailVerified", name, picture, connection,
-  logins_count AS "loginsCount", last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt",
-  deleted_at AS "deletedAt", last_event_at AS "lastEventAt"`;
 
 // Profile fields a later call overwrites when it carries them; left out, the stored value stays.
 const PROFILE_COLUMNS = {
@@ -46,7 +43,36 @@ export class UsersService {
     private readonly prisma: PrismaClient,
     private readonly cursors: CursorCodec,
     private readonly claimsNamespace: string,
+    private readonly writeBack: UserWriteBack,
   ) {}
+
+  /** Back office: changes any user, in Auth0 and here as one outcome. */
+  updateUser(auth0Id: string, input: unknown): Promise<User> {
+    this.requireAuth0Id(auth0Id);
+    return this.writeBack.update(auth0Id, parseUserUpdate(input));
+  }
+
+  /** An end user changes their own name, picture or user_metadata; the row is provisioned first if missing. */
+  async updateMe(viewer: UserViewer, input: unknown): Promise<User> {
+    const patch = parseUserUpdate(input, MeUpdateSchema);
+    const user = await this.findOrProvision(viewer);
+    return this.writeBack.update(user.auth0Id, patch);
+  }
+
+  deleteUser(auth0Id: string): Promise<{ auth0Id: string; deletedAt: Date }> {
+    this.requireAuth0Id(auth0Id);
+    return this.writeBack.delete(auth0Id);
+  }
+
+  /** The newest changes sent to Auth0 for one user, newest first. */
+  listChanges(auth0Id: string, first?: number | null): Promise<UserChange[]> {
+    this.requireAuth0Id(auth0Id);
+    return this.prisma.userChange.findMany({ where: { auth0Id }, orderBy: { id: 'desc' }, take: pageSize(first) });
+  }
+
+  private requireAuth0Id(auth0Id: string): void {
+    if (!Auth0IdSchema.safeParse(auth0Id).success) throw badUserInput('auth0Id', 'must be an Auth0 user id such as "google-oauth2|1098..."');
+  }
 
   findByAuth0Id(auth0Id: string): Promise<User | null> {
     if (!Auth0IdSchema.safeParse(auth0Id).success) throw badUserInput('auth0Id', 'must be an Auth0 user id such as "google-oauth2|1098..."');
@@ -87,6 +113,7 @@ export class UsersService {
   /**
    * Creates the user or updates the profile in one INSERT ... ON CONFLICT statement, so retries,
    * duplicates and races leave exactly one row. Counters and login times only move forward.
+   * One autocommit statement: the sync marker is set by set_config(..., true) inside it.
    */
   async upsertUserByAuth0Id(rawInput: unknown): Promise<UpsertResult> {
     const input = parseUserProfile(rawInput);
@@ -96,8 +123,10 @@ export class UsersService {
 
     const rows = await this.prisma.$queryRaw<Array<User & { created: boolean }>>`
       INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-      VALUES (${input.auth0Id}, ${input.email ?? null}, ${input.emailVerified ?? false}, ${input.name ?? null},
-              ${input.picture ?? null}, ${input.connection ?? null}, ${input.loginsCount ?? 0}, ${input.lastLoginAt ?? null})
+      SELECT ${input.auth0Id}::varchar, ${input.email ?? null}::varchar, ${input.emailVerified ?? false}::boolean, ${input.name ?? null}::varchar,
+             ${input.picture ?? null}::varchar, ${input.connection ?? null}::varchar, ${input.loginsCount ?? 0}::int, ${input.lastLoginAt ?? null}::timestamptz
+      -- Auth0's own profile: marked as the sync's write, so the push trigger never sends it back.
+      WHERE ${MARK_SYNC_WRITE} IS NOT NULL
       ON CONFLICT (auth0_id) DO UPDATE SET
         ${Prisma.join([
           ...updates,

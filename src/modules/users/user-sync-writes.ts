@@ -1,0 +1,142 @@
+// The writes that bring Auth0's state into `users` (log stream, reconcile, write-back results), each marked as the sync's own.
+import { Pool } from 'pg';
+import { Prisma } from '../../generated/prisma/client';
+import type { User } from '../../generated/prisma/client';
+import { upsertUsers, type ImportedUser } from './users-bulk-upsert';
+import type { Auth0User } from './auth0-users-api';
+
+/** The client of an interactive Prisma transaction. */
+export type Tx = Prisma.TransactionClient;
+
+/**
+ * The users columns as the `User` model names them, for raw SELECT ... RETURNING.
+ */
+export const USER_COLUMNS = Prisma.sql`
+  id, auth0_id AS "auth0Id", email, email_verified AS "emailVerified", name, picture, connection,
+  logins_count AS "loginsCount", last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  deleted_at AS "deletedAt", last_event_at AS "lastEventAt", blocked, app_metadata AS "appMetadata",
+  user_metadata AS "userMetadata", auth0_updated_at AS "auth0UpdatedAt"`;
+
+/**
+ * The push trigger (users_record_app_change) records changes to synced columns unless the
+ * transaction says it is the sync writing what Auth0 already holds. `set_config(..., true)` lasts
+ * until the end of the transaction, so it also works inside one autocommit statement.
+ */
+export const SYNC_WRITER_SETTING = 'auth0_sync.writer';
+export const MARK_SYNC_WRITE = Prisma.sql`set_config('auth0_sync.writer', 'sync', true)`;
+
+export async function markSyncWrite(tx: Tx): Promise<void> {
+  await tx.$queryRaw`SELECT ${MARK_SYNC_WRITE}`;
+}
+
+/**
+ * A pg pool whose every connection writes as the sync (import, backfill, reconcile): their
+ * batches are Auth0's own data and must never be pushed back to it.
+ */
+export function createSyncWriterPool(connectionString: string, max = 2): Pool {
+  return new Pool({ connectionString, max, options: `-c ${SYNC_WRITER_SETTING}=sync` });
+}
+
+/** A log stream deletion (`sdu`): a user not seen yet gets a tombstone, so a late sign-up cannot bring them back. */
+export async function applyAuth0Deletion(tx: Tx, auth0Id: string, at: Date): Promise<void> {
+  await markSyncWrite(tx);
+  await tx.$executeRaw`
+    INSERT INTO users (auth0_id, deleted_at, last_event_at) VALUES (${auth0Id}, ${at}, ${at})
+    ON CONFLICT (auth0_id) DO UPDATE SET
+      deleted_at = LEAST(COALESCE(users.deleted_at, EXCLUDED.deleted_at), EXCLUDED.deleted_at),
+      last_event_at = GREATEST(users.last_event_at, EXCLUDED.last_event_at),
+      updated_at = now()`;
+}
+
+/**
+ * A log stream sign-up or login: ensures the user exists. An event older than one already applied
+ * changes nothing, and an event older than the Auth0 state written here (e.g. by a write-back: the
+ * echo of our own change) never overwrites the email.
+ */
+export async function applyAuth0SignIn(tx: Tx, event: { auth0Id: string; email: string | null; connection: string | null; at: Date }): Promise<void> {
+  await markSyncWrite(tx);
+  await tx.$executeRaw`
+    INSERT INTO users (auth0_id, email, connection, last_event_at) VALUES (${event.auth0Id}, ${event.email}, ${event.connection}, ${event.at})
+    ON CONFLICT (auth0_id) DO UPDATE SET
+      email = CASE WHEN users.auth0_updated_at IS NULL OR users.auth0_updated_at < EXCLUDED.last_event_at
+                   THEN COALESCE(EXCLUDED.email, users.email) ELSE users.email END,
+      connection = COALESCE(users.connection, EXCLUDED.connection),
+      last_event_at = EXCLUDED.last_event_at,
+      updated_at = now()
+    WHERE users.last_event_at IS NULL OR users.last_event_at < EXCLUDED.last_event_at`;
+}
+
+/**
+ * Writes a user as Auth0 answered it (after a write-back, or when converging). Auth0's
+ * `updated_at` orders the copies: an older copy than the one stored changes nothing.
+ * Returns the row as stored, or null if there is none.
+ */
+export async function applyAuth0User(tx: Tx, user: Auth0User): Promise<User | null> {
+  await markSyncWrite(tx);
+  const updatedAt = user.updated_at ? new Date(user.updated_at) : new Date();
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  const [updated] = await tx.$queryRaw<User[]>`
+    UPDATE users SET
+      email = ${user.email ?? null},
+      email_verified = ${user.email_verified ?? false},
+      name = ${user.name ?? null},
+      picture = ${user.picture ?? null},
+      blocked = ${user.blocked ?? false},
+      app_metadata = ${json(user.app_metadata)}::jsonb,
+      user_metadata = ${json(user.user_metadata)}::jsonb,
+      auth0_updated_at = ${updatedAt},
+      updated_at = now()
+    WHERE auth0_id = ${user.user_id} AND (auth0_updated_at IS NULL OR auth0_updated_at <= ${updatedAt})
+    RETURNING ${USER_COLUMNS}`;
+  if (updated) return updated;
+  const [stored] = await tx.$queryRaw<User[]>`SELECT ${USER_COLUMNS} FROM users WHERE auth0_id = ${user.user_id}`;
+  return stored ?? null;
+}
+
+/** Marks a user deleted (Auth0 no longer has them), creating a tombstone if the row is missing. */
+export async function markDeleted(tx: Tx, auth0Id: string): Promise<Date> {
+  await markSyncWrite(tx);
+  const [row] = await tx.$queryRaw<Array<{ deletedAt: Date }>>`
+    INSERT INTO users (auth0_id, deleted_at) VALUES (${auth0Id}, now())
+    ON CONFLICT (auth0_id) DO UPDATE SET deleted_at = COALESCE(users.deleted_at, EXCLUDED.deleted_at), updated_at = now()
+    RETURNING deleted_at AS "deletedAt"`;
+  return row!.deletedAt;
+}
+
+/**
+ * Users from Auth0's search (reconcile), upserted in one transaction as the sync. A user whose row
+ * holds a newer Auth0 state (a write-back after the search) is left out: an older copy never
+ * overwrites newer data. The batch statement itself is the import's (`upsertUsers`).
+ */
+export async function upsertAuth0SearchResults(pool: Pool, users: Array<ImportedUser & { auth0UpdatedAt: Date | null }>) {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT set_config('${SYNC_WRITER_SETTING}', 'sync', true)`);
+    const { rows } = await client.query<{ auth0_id: string; auth0_updated_at: Date }>(
+      'SELECT auth0_id, auth0_updated_at FROM users WHERE auth0_id = ANY($1::varchar[]) AND auth0_updated_at IS NOT NULL ORDER BY auth0_id FOR UPDATE',
+      [users.map((user) => user.auth0Id)],
+    );
+    const storedAt = new Map(rows.map((row) => [row.auth0_id, row.auth0_updated_at]));
+    const fresh = users.filter((user) => {
+      const stored = storedAt.get(user.auth0Id);
+      return !stored || (user.auth0UpdatedAt !== null && user.auth0UpdatedAt >= stored);
+    });
+    const counts = fresh.length > 0 ? await upsertUsers(client as unknown as Pool, fresh) : { created: 0, updated: 0, unchanged: 0 };
+    const dated = fresh.filter((user) => user.auth0UpdatedAt !== null);
+    if (dated.length > 0) {
+      await client.query(
+        `UPDATE users SET auth0_updated_at = v.at FROM unnest($1::varchar[], $2::timestamptz[]) AS v(auth0_id, at)
+         WHERE users.auth0_id = v.auth0_id AND (users.auth0_updated_at IS NULL OR users.auth0_updated_at < v.at)`,
+        [dated.map((user) => user.auth0Id), dated.map((user) => user.auth0UpdatedAt)],
+      );
+    }
+    await client.query('COMMIT');
+    return { ...counts, unchanged: counts.unchanged + (users.length - fresh.length) };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

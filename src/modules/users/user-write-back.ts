@@ -1,0 +1,189 @@
+// Changes a user here and in Auth0 as one outcome: lock, apply, call the Management API, commit or roll back.
+import type { Logger } from 'pino';
+import type { User } from '../../generated/prisma/client';
+import type { PrismaClient } from '../../db/prisma';
+import { auth0Rejected, badUserInput, notFound, unavailable } from '../../errors';
+import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi } from './auth0-users-api';
+import type { UserPatch } from './user-input';
+import { applyAuth0User, markDeleted, markSyncWrite, USER_COLUMNS, type Tx } from './user-sync-writes';
+
+export interface WriteBackOptions {
+  prisma: PrismaClient;
+  /** Undefined when no Management API application is configured. */
+  api: Auth0UsersApi | undefined;
+  /** The Management API call's timeout; the transaction may last this plus the statements'. */
+  auth0TimeoutMs: number;
+  statementTimeoutMs: number;
+  poolTimeoutMs: number;
+  logger: Logger;
+}
+
+interface LockedUser extends User {
+  /** A legacy user not migrated to Auth0 yet (issue 12): a row that still holds a password hash. */
+  isLegacy: boolean;
+}
+
+/**
+ * The GraphQL write-back. Every change first gets an outbox row (`user_changes`, status
+ * `in_flight`) committed on its own; the transaction that changes the user marks it `applied`. So
+ * a change Auth0 accepted whose commit then failed is never lost: it is converged at once from
+ * Auth0's state, and else by the worker (Auth0 wins).
+ */
+export class UserWriteBack {
+  constructor(private readonly options: WriteBackOptions) {}
+
+  async update(auth0Id: string, patch: UserPatch): Promise<User> {
+    const api = await this.readyApi();
+    return this.run(auth0Id, patch, async (tx, user) => {
+      if (!user || user.deletedAt) throw notFound(`The user ${auth0Id}`);
+      if (user.isLegacy) throw badUserInput('auth0Id', 'this legacy user has not moved to Auth0 yet; they have no Auth0 account to change');
+      await applyPatch(tx, auth0Id, patch);
+      const accepted = await api.updateUser(auth0Id, patch);
+      // Auth0 answered: write its state (its normalized values and updated_at) over ours.
+      return async () => (await applyAuth0User(tx, accepted))!;
+    });
+  }
+
+  /** Deletes the user in Auth0, then marks them deleted here, as the log stream's deletion does. */
+  async delete(auth0Id: string): Promise<{ auth0Id: string; deletedAt: Date }> {
+    const api = await this.readyApi();
+    return this.run(auth0Id, { delete: true }, async (tx) => {
+      const deletedAt = await markDeleted(tx, auth0Id);
+      await api.deleteUser(auth0Id);
+      return async () => ({ auth0Id, deletedAt });
+    });
+  }
+
+  private async readyApi(): Promise<Auth0UsersApi> {
+    const { api } = this.options;
+    if (!api) throw unavailable('Changing users needs the Management API: set AUTH0_MGMT_CLIENT_ID and AUTH0_MGMT_CLIENT_SECRET.');
+    try {
+      // The token is fetched before any row is locked.
+      await api.ready();
+    } catch (error) {
+      throw toGraphQLError(error);
+    }
+    return api;
+  }
+
+  private async run<T>(
+    auth0Id: string,
+    changes: object,
+    change: (tx: Tx, user: LockedUser | undefined) => Promise<() => Promise<T>>,
+  ): Promise<T> {
+    const { prisma, logger } = this.options;
+    const [intent] = await prisma.$queryRaw<Array<{ id: bigint }>>`
+      INSERT INTO user_changes (auth0_id, source, status, changes) VALUES (${auth0Id}, 'graphql', 'in_flight', ${JSON.stringify(changes)}::jsonb)
+      RETURNING id`;
+    const id = intent!.id;
+    let accepted = false;
+    try {
+      return await prisma.$transaction(
+        async (tx) => {
+          await markSyncWrite(tx);
+          // The outbox row first: while this transaction lives, the worker skips it (SKIP LOCKED).
+          await tx.$queryRaw`SELECT id FROM user_changes WHERE id = ${id} FOR UPDATE`;
+          const [user] = await tx.$queryRaw<LockedUser[]>`
+            SELECT ${USER_COLUMNS}, (to_jsonb(users) ->> 'password_hash') IS NOT NULL AS "isLegacy"
+            FROM users WHERE auth0_id = ${auth0Id} FOR UPDATE`;
+          const finish = await change(tx, user);
+          accepted = true;
+          const result = await finish();
+          await tx.$executeRaw`UPDATE user_changes SET status = 'applied', updated_at = now() WHERE id = ${id}`;
+          return result;
+        },
+        { maxWait: this.options.poolTimeoutMs, timeout: this.options.auth0TimeoutMs + 2 * this.options.statementTimeoutMs },
+      );
+    } catch (error) {
+      if (accepted) {
+        // Auth0 has the change, our commit failed: Auth0 wins. Converge now; the worker retries otherwise.
+        logger.warn({ auth0Id, changeId: String(id), err: error }, 'Auth0 accepted a change whose commit failed; converging from Auth0');
+        return this.convergeNow<T>(auth0Id, id, error);
+      }
+      await this.settle(id, error);
+      throw toGraphQLError(error);
+    }
+  }
+
+  private async convergeNow<T>(auth0Id: string, id: bigint, cause: unknown): Promise<T> {
+    try {
+      const result = await this.options.prisma.$transaction((tx) => convergeFromAuth0(tx, this.options.api!, auth0Id, id), {
+        maxWait: this.options.poolTimeoutMs,
+        timeout: this.options.auth0TimeoutMs + 2 * this.options.statementTimeoutMs,
+      });
+      if (result.deleted) return { auth0Id, deletedAt: result.deletedAt } as T;
+      return result.user as T;
+    } catch (error) {
+      this.options.logger.warn({ auth0Id, changeId: String(id), err: error, cause }, 'converging failed; the worker will retry');
+      throw unavailable('Auth0 accepted the change but it could not be saved here yet; it will be, shortly. Read the user again before retrying.');
+    }
+  }
+
+  /** Records how a change that Auth0 did not accept ended. */
+  private async settle(id: bigint, error: unknown): Promise<void> {
+    let status = 'cancelled';
+    let message: string | null = error instanceof Error ? error.message.slice(0, 2000) : null;
+    let errorStatus: number | null = null;
+    if (error instanceof Auth0Refused) {
+      status = 'rejected';
+      errorStatus = error.status;
+    } else if (error instanceof Auth0Unavailable && error.mayHaveApplied) {
+      // A timeout or a 5xx: Auth0 may have applied it. The worker converges this user to Auth0's state.
+      status = 'uncertain';
+    } else if (!(error instanceof Auth0Unavailable)) {
+      message = null;
+    }
+    await this.options.prisma.$executeRaw`
+      UPDATE user_changes SET status = ${status}, error = ${message}, error_status = ${errorStatus}, updated_at = now() WHERE id = ${id}`.catch((failure: unknown) =>
+      this.options.logger.warn({ err: failure, changeId: String(id) }, 'could not record the outcome of a write-back; the worker will converge it'),
+    );
+  }
+}
+
+/** Applies the change to the locked row first, so that the database's own checks run before Auth0 is called. */
+async function applyPatch(tx: Tx, auth0Id: string, patch: UserPatch): Promise<void> {
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  await tx.$executeRaw`
+    UPDATE users SET
+      email = COALESCE(${patch.email ?? null}::varchar, email),
+      email_verified = COALESCE(${patch.email_verified ?? null}::boolean, email_verified),
+      name = COALESCE(${patch.name ?? null}::varchar, name),
+      picture = COALESCE(${patch.picture ?? null}::varchar, picture),
+      blocked = COALESCE(${patch.blocked ?? null}::boolean, blocked),
+      app_metadata = CASE WHEN ${json(patch.app_metadata)}::jsonb IS NULL THEN app_metadata
+                          ELSE jsonb_strip_nulls(COALESCE(app_metadata, '{}'::jsonb) || ${json(patch.app_metadata)}::jsonb) END,
+      user_metadata = CASE WHEN ${json(patch.user_metadata)}::jsonb IS NULL THEN user_metadata
+                           ELSE jsonb_strip_nulls(COALESCE(user_metadata, '{}'::jsonb) || ${json(patch.user_metadata)}::jsonb) END,
+      updated_at = now()
+    WHERE auth0_id = ${auth0Id}`;
+}
+
+/**
+ * Makes this user's row equal to Auth0's current state (Auth0 wins) and marks the change
+ * `converged`: after a commit that failed once Auth0 had accepted, or an answer that never came.
+ */
+export async function convergeFromAuth0(
+  tx: Tx,
+  api: Auth0UsersApi,
+  auth0Id: string,
+  changeId: bigint,
+): Promise<{ deleted: false; user: User | null } | { deleted: true; deletedAt: Date }> {
+  const current = await api.getUser(auth0Id);
+  await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
+  if (!current) return { deleted: true, deletedAt: await markDeleted(tx, auth0Id) };
+  return { deleted: false, user: await applyAuth0User(tx, current) };
+}
+
+export function toGraphQLError(error: unknown): unknown {
+  if (error instanceof Auth0Refused) {
+    if (error.status === 404) return notFound(`The user (Auth0: "${error.message}")`);
+    return auth0Rejected(error.message, error.status, error.errorCode);
+  }
+  if (error instanceof Auth0Unavailable) {
+    const outcome = error.mayHaveApplied
+      ? 'Nothing was changed here; should Auth0 have applied it after all, this user is brought in step with Auth0 shortly.'
+      : 'Nothing was changed.';
+    return unavailable(`${error.message} ${outcome} Retry after ${error.retryAfterSeconds} s.`, error.retryAfterSeconds);
+  }
+  return error;
+}
