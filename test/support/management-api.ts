@@ -1,4 +1,4 @@
-// A local stand-in for Auth0's Management API (Actions and trigger bindings), recording every call.
+// A local stand-in for Auth0's Management API (Actions, trigger bindings, users), recording every call.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,23 +69,36 @@ export interface ManagementApiStandIn {
   failNextBuild(): void;
   /** Answers the next request whose path ends with `suffix` with this status (and headers), `times` times. */
   failRequests(suffix: string, status: number, headers?: Record<string, string>, times?: number): void;
+  /** Never answers the next `times` requests whose path ends with `suffix` (a timeout for the client). */
+  hangRequests(suffix: string, times?: number): void;
+  /** Revokes the current access token: the next call with it gets 401, and /oauth/token issues a new one. */
+  rotateToken(): void;
+  /** Runs `hook` once, after the next PATCH of a user is applied and before Auth0 answers it. */
+  beforeNextUserPatchAnswer(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
 export async function startManagementApi(options: { domain?: string } = {}): Promise<ManagementApiStandIn> {
   const domain = options.domain ?? 'tenant.example.auth0.com';
   const client = { id: `mgmt-${randomBytes(4).toString('hex')}`, secret: randomBytes(18).toString('base64url') };
-  const token = randomBytes(24).toString('base64url');
+  let token = randomBytes(24).toString('base64url');
   const calls: RecordedCall[] = [];
   const actions = new Map<string, StoredAction>();
   const bindings: Binding[] = [];
   const failures: Array<{ suffix: string; status: number; headers: Record<string, string>; times: number }> = [];
+  const hangs: Array<{ suffix: string; times: number }> = [];
+  let beforePatchAnswer: (() => Promise<void>) | undefined;
   let failBuild = false;
 
   const app = express();
   app.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false }));
   app.use((req, res, next) => {
     calls.push({ method: req.method, path: req.path, query: { ...req.query }, body: req.body });
+    const hang = hangs.find((candidate) => req.path.endsWith(candidate.suffix) && candidate.times > 0);
+    if (hang) {
+      hang.times -= 1;
+      return; // no answer: the socket stays open until the client gives up or the stand-in closes
+    }
     const failure = failures.find((candidate) => req.path.endsWith(candidate.suffix) && candidate.times > 0);
     if (failure) {
       failure.times -= 1;
@@ -328,10 +341,57 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     const slice = found.slice(page * perPage, (page + 1) * perPage);
     res.json(req.query.include_totals === 'true' ? { start: page * perPage, limit: perPage, length: slice.length, total: Math.min(found.length, 1000), users: slice } : slice);
   });
+
+  // Users, with Auth0's answers: 404 for an unknown user on GET/PATCH, 204 for DELETE whatever it finds.
+  const findUser = (id: string) => users.find((user) => user.user_id === id);
+  const notFoundUser = { statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' };
+  // Auth0's email format check is stricter than RFC 5321/6531: no quoted local part, ASCII only.
+  const AUTH0_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+  let lastUpdatedAt = 0;
+  const nextUpdatedAt = () => (lastUpdatedAt = Math.max(Date.now(), lastUpdatedAt + 1));
+  const mergeMetadata = (stored: unknown, patch: Record<string, unknown>) => {
+    const merged: Record<string, unknown> = { ...((stored ?? {}) as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    return merged;
+  };
   api.get('/users/:id', (req, res) => {
-    const user = users.find((candidate) => candidate.user_id === req.params.id);
-    if (!user) return void res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' });
+    const user = findUser(req.params.id);
+    if (!user) return void res.status(404).json(notFoundUser);
     res.json(user);
+  });
+  api.patch('/users/:id', async (req, res) => {
+    const user = findUser(req.params.id);
+    if (!user) return void res.status(404).json(notFoundUser);
+    const body = req.body as Record<string, unknown>;
+    if ('email' in body && (typeof body.email !== 'string' || !AUTH0_EMAIL.test(body.email))) {
+      return void res.status(400).json({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: `Payload validation error: 'Object didn't pass validation for format email: ${String(body.email)}' on property email (The user's email).`,
+        errorCode: 'invalid_body',
+      });
+    }
+    const identities = (user.identities ?? []) as Array<{ isSocial?: boolean }>;
+    if ('email' in body && identities[0]?.isSocial) {
+      return void res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'Cannot update email for this user' });
+    }
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'app_metadata' || key === 'user_metadata') user[key] = mergeMetadata(user[key], value as Record<string, unknown>);
+      else user[key] = value;
+    }
+    user.updated_at = new Date(nextUpdatedAt()).toISOString();
+    const hook = beforePatchAnswer;
+    beforePatchAnswer = undefined;
+    if (hook) await hook();
+    res.json(user);
+  });
+  api.delete('/users/:id', (req, res) => {
+    const index = users.findIndex((user) => user.user_id === req.params.id);
+    if (index >= 0) users.splice(index, 1);
+    res.status(204).end();
   });
   app.use('/api/v2', api);
 
@@ -352,6 +412,9 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     failNextExport: () => void (failExport = true),
     failNextBuild: () => void (failBuild = true),
     failRequests: (suffix, status, headers = {}, times = 100) => void failures.push({ suffix, status, headers, times }),
+    hangRequests: (suffix, times = 1) => void hangs.push({ suffix, times }),
+    rotateToken: () => void (token = randomBytes(24).toString('base64url')),
+    beforeNextUserPatchAnswer: (hook) => void (beforePatchAnswer = hook),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

@@ -31,7 +31,7 @@ CREATE INDEX "user_changes_auth0_id_id_idx" ON "user_changes"("auth0_id", "id");
 -- Changes to the synced columns made by the app (psql, its ORM) are recorded for the push worker.
 -- The sync's own writes (addUser, import, reconcile, the log stream, the write-back) run with
 -- auth0_sync.writer = 'sync' (set_config(..., true) in their transaction, or on the sync pool's
--- connections), so the WHEN clause skips them before any function is called.
+-- connections), so the WHEN clause skips them before the function is called.
 CREATE FUNCTION "users_record_app_change"() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     changed jsonb := '{}'::jsonb;
@@ -40,6 +40,10 @@ BEGIN
     -- Never pushed: a user Auth0 deleted, and a legacy user not migrated to Auth0 yet (issue 12:
     -- a row that still holds a password hash has no Auth0 account to push to).
     IF NEW.deleted_at IS NOT NULL OR (to_jsonb(NEW) ->> 'password_hash') IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    IF (OLD.email, OLD.email_verified, OLD.name, OLD.picture, OLD.blocked, OLD.app_metadata, OLD.user_metadata)
+       IS NOT DISTINCT FROM (NEW.email, NEW.email_verified, NEW.name, NEW.picture, NEW.blocked, NEW.app_metadata, NEW.user_metadata) THEN
         RETURN NULL;
     END IF;
     IF NEW.email IS DISTINCT FROM OLD.email THEN
@@ -77,10 +81,9 @@ BEGIN
 END
 $$;
 
+-- The WHEN clause names no column, so that later migrations may still alter the columns' types.
 CREATE TRIGGER "users_record_app_change"
-    AFTER UPDATE OF email, email_verified, name, picture, blocked, app_metadata, user_metadata ON "users"
+    AFTER UPDATE ON "users"
     FOR EACH ROW
-    WHEN (current_setting('auth0_sync.writer', true) IS DISTINCT FROM 'sync'
-          AND (OLD.email, OLD.email_verified, OLD.name, OLD.picture, OLD.blocked, OLD.app_metadata, OLD.user_metadata)
-              IS DISTINCT FROM (NEW.email, NEW.email_verified, NEW.name, NEW.picture, NEW.blocked, NEW.app_metadata, NEW.user_metadata))
+    WHEN (current_setting('auth0_sync.writer', true) IS DISTINCT FROM 'sync')
     EXECUTE FUNCTION "users_record_app_change"();
