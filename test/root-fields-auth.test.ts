@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { buildSchema } from 'graphql';
 import { loadTypeDefs } from '../src/schema';
 import { graphql } from './support/graphql';
+import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
 import { startTestServer, type TestServer } from './support/server';
 
 type Caller = { kind: 'anyToken' } | { kind: 'user' } | { kind: 'machine'; scope: string };
@@ -16,7 +17,7 @@ interface RootFieldAccess {
   rightCallerGets?: 'data' | 'NOT_FOUND';
 }
 
-const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions', 'migrate:users'];
+const ALL_SCOPES = ['create:users', 'read:users', 'read:transactions', 'migrate:users', 'update:users', 'delete:users'];
 
 // Every root field must be listed here: the first test fails when one is added without an entry.
 const ACCESS: Record<string, RootFieldAccess> = {
@@ -60,6 +61,28 @@ const ACCESS: Record<string, RootFieldAccess> = {
     operation: 'mutation ($input: VerifyLegacyPasswordInput!) { verifyLegacyPassword(input: $input) { valid } }',
     variables: () => ({ input: { email: `${randomUUID()}@legacy.example`, password: 'not-the-password' } }),
   },
+  'Query.userChanges': {
+    caller: { kind: 'machine', scope: 'read:users' },
+    operation: 'query ($id: String!) { userChanges(auth0Id: $id) { id } }',
+    variables: () => ({ id: `auth0|${randomUUID()}` }),
+  },
+  'Mutation.updateUser': {
+    caller: { kind: 'machine', scope: 'update:users' },
+    operation: 'mutation ($id: String!) { updateUser(auth0Id: $id, input: { name: "New" }) { id } }',
+    variables: () => ({ id: `auth0|${randomUUID()}` }),
+    rightCallerGets: 'NOT_FOUND',
+  },
+  'Mutation.deleteUser': {
+    caller: { kind: 'machine', scope: 'delete:users' },
+    operation: 'mutation ($id: String!) { deleteUser(auth0Id: $id) { deletedAt } }',
+    variables: () => ({ id: `auth0|${randomUUID()}` }),
+  },
+  'Mutation.updateMe': {
+    caller: { kind: 'user' },
+    operation: 'mutation { updateMe(input: { name: "Me" }) { id } }',
+    // A user unknown to the Management API stand-in: Auth0 answers 404.
+    rightCallerGets: 'NOT_FOUND',
+  },
   'Mutation.addUser': {
     caller: { kind: 'machine', scope: 'create:users' },
     operation: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }',
@@ -73,10 +96,17 @@ const rootFields = [schema.getQueryType(), schema.getMutationType(), schema.getS
   .flatMap((type) => Object.keys(type.getFields()).map((field) => `${type.name}.${field}`));
 
 let server: TestServer;
+let mgmt: ManagementApiStandIn;
 beforeAll(async () => {
-  server = await startTestServer();
+  mgmt = await startManagementApi();
+  server = await startTestServer({
+    env: { AUTH0_DOMAIN: mgmt.domain, AUTH0_MGMT_CLIENT_ID: mgmt.client.id, AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret, AUTH0_MANAGEMENT_ORIGIN: mgmt.origin },
+  });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await mgmt.close();
+});
 
 const call = (access: RootFieldAccess, token: string | null) => graphql(server, { query: access.operation, variables: access.variables?.() ?? {}, token });
 

@@ -1,0 +1,179 @@
+// Changes made with SQL reach Auth0 (npm run users:push, and the worker); a refusal restores the row and is recorded.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { Pool } from 'pg';
+import { Auth0UsersApi } from '../src/modules/users/auth0-users-api';
+import { UserChangesPusher } from '../src/modules/users/user-changes-pusher';
+import { upsertAuth0SearchResults } from '../src/modules/users/user-sync-writes';
+import { withClient } from './support/database';
+import { expectData } from './support/graphql';
+import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
+import { ROOT } from './support/server-process';
+import { startTestServer, type TestServer } from './support/server';
+import { waitUntil } from './support/wait-until';
+
+const run = promisify(execFile);
+let mgmt: ManagementApiStandIn;
+let server: TestServer;
+beforeAll(async () => {
+  mgmt = await startManagementApi();
+  server = await startTestServer({
+    env: { AUTH0_DOMAIN: mgmt.domain, AUTH0_MGMT_CLIENT_ID: mgmt.client.id, AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret, AUTH0_MANAGEMENT_ORIGIN: mgmt.origin },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await mgmt.close();
+});
+
+async function seedUser() {
+  const auth0Id = `auth0|${randomUUID()}`;
+  const email = `${randomUUID().slice(0, 8)}@example.com`;
+  const updatedAt = '2026-10-01T00:00:00.000Z';
+  mgmt.users.push({ user_id: auth0Id, email, email_verified: false, name: 'Grace', blocked: false, app_metadata: { plan: 'free', seats: 1 }, identities: [{ isSocial: false }], updated_at: updatedAt });
+  await server.prisma.user.create({ data: { auth0Id, email, name: 'Grace', appMetadata: { plan: 'free', seats: 1 }, auth0UpdatedAt: new Date(updatedAt) } });
+  return { auth0Id, email };
+}
+
+/** What an app does from psql or its own ORM: plain SQL on its own connection. */
+const sql = (text: string, values: unknown[]) => withClient(server.database.url, (client) => client.query(text, values));
+const row = (auth0Id: string) => server.prisma.user.findUniqueOrThrow({ where: { auth0Id } });
+const inAuth0 = (auth0Id: string) => mgmt.users.find((user) => user.user_id === auth0Id)!;
+const patches = (auth0Id: string) => mgmt.calls.filter((call) => call.method === 'PATCH' && call.path === `/api/v2/users/${encodeURIComponent(auth0Id)}`);
+const changes = (auth0Id: string) => server.prisma.userChange.findMany({ where: { auth0Id }, orderBy: { id: 'asc' } });
+
+async function usersPush(): Promise<{ code: number; out: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: server.database.url,
+    AUTH0_DOMAIN: mgmt.domain,
+    AUTH0_AUDIENCE: 'https://api.example.com/',
+    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
+    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
+    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/users-push.ts'], { cwd: ROOT, env });
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, out: failed.stdout + failed.stderr };
+  }
+}
+
+it('an UPDATE from SQL is recorded by the trigger and npm run users:push sends it to Auth0', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET email_verified = true WHERE auth0_id = $1`, [user.auth0Id]);
+  await sql(`UPDATE users SET app_metadata = '{"plan": "pro"}' WHERE auth0_id = $1`, [user.auth0Id]);
+  expect((await changes(user.auth0Id)).map((change) => [change.source, change.status, change.changes])).toEqual([
+    ['sql', 'pending', { email_verified: true }],
+    ['sql', 'pending', { app_metadata: { plan: 'pro' } }],
+  ]);
+  const result = await usersPush();
+  expect(result.out).toContain('users:push: ');
+  expect(result.code).toBe(0);
+  // Auth0 merges metadata key by key: the key removed here is sent as null, so both sides hold the same object.
+  expect(patches(user.auth0Id).map((call) => call.body)).toEqual([{ email_verified: true }, { app_metadata: { plan: 'pro', seats: null } }]);
+  expect(inAuth0(user.auth0Id)).toMatchObject({ email_verified: true, app_metadata: { plan: 'pro' } });
+  expect(await row(user.auth0Id)).toMatchObject({ emailVerified: true, appMetadata: { plan: 'pro' } });
+  expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['sent', 'sent']);
+  // Nothing is left: a second pass sends nothing.
+  await usersPush();
+  expect(patches(user.auth0Id)).toHaveLength(2);
+});
+
+it('Auth0 refusing a SQL change: the row goes back to its previous values, and the refusal is recorded for the app and the back office', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET email = $2, name = 'Grace H.' WHERE auth0_id = $1`, [user.auth0Id, '"grace hopper"@example.com']);
+  expect((await row(user.auth0Id)).email).toBe('"grace hopper"@example.com');
+  const result = await usersPush();
+  expect(result.code).toBe(0);
+  expect(result.out).toContain('1 refused (restored)');
+  expect(await row(user.auth0Id)).toMatchObject({ email: user.email, name: 'Grace' });
+  expect(inAuth0(user.auth0Id)).toMatchObject({ email: user.email, name: 'Grace' });
+  const [refused] = await changes(user.auth0Id);
+  expect(refused).toMatchObject({ status: 'refused', errorStatus: 400 });
+  expect(refused!.error).toContain("Object didn't pass validation for format email");
+  // The restore is the sync's own write: it is not recorded as a new change.
+  expect(await changes(user.auth0Id)).toHaveLength(1);
+
+  const data = await expectData<{ userChanges: Array<{ source: string; status: string; error: string; changes: unknown }> }>(server, {
+    query: 'query ($id: String!) { userChanges(auth0Id: $id) { source status error errorStatus changes } }',
+    variables: { id: user.auth0Id },
+    token: await server.machineToken(['read:users']),
+  });
+  expect(data.userChanges).toEqual([
+    { source: 'sql', status: 'refused', error: refused!.error, errorStatus: 400, changes: { email: '"grace hopper"@example.com', name: 'Grace H.' } },
+  ]);
+});
+
+it('a restore never undoes a newer change the app made meanwhile', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, '"bad address"@example.com']);
+  await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, 'good@example.com']);
+  await usersPush();
+  expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['refused', 'sent']);
+  expect((await row(user.auth0Id)).email).toBe('good@example.com');
+  expect(inAuth0(user.auth0Id).email).toBe('good@example.com');
+});
+
+it('Auth0 rate limiting the push: the change waits, with Retry-After, and the row keeps the app\'s value', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET name = 'Later' WHERE auth0_id = $1`, [user.auth0Id]);
+  mgmt.failRequests(`/users/${encodeURIComponent(user.auth0Id)}`, 429, { 'retry-after': '30' }, 1);
+  const result = await usersPush();
+  expect(result.out).toContain('1 deferred');
+  const [waiting] = await changes(user.auth0Id);
+  expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
+  expect(waiting!.nextAttemptAt.getTime()).toBeGreaterThan(waiting!.updatedAt.getTime() + 29_000);
+  expect((await row(user.auth0Id)).name).toBe('Later');
+  expect(inAuth0(user.auth0Id).name).toBe('Grace');
+});
+
+it('the worker in the server sends changes as they are made', async () => {
+  const user = await seedUser();
+  const api = new Auth0UsersApi({ domain: mgmt.domain, clientId: mgmt.client.id, clientSecret: mgmt.client.secret, origin: mgmt.origin, timeoutMs: 2000 });
+  const worker = new UserChangesPusher(server.prisma, api, { convergeAfterMs: 60_000, auth0TimeoutMs: 2000, statementTimeoutMs: 5000, logger: pino({ level: 'silent' }) }).start(20);
+  try {
+    await sql(`UPDATE users SET blocked = true WHERE auth0_id = $1`, [user.auth0Id]);
+    await waitUntil(async () => (await changes(user.auth0Id)).every((change) => change.status === 'sent'));
+  } finally {
+    await worker.stop();
+  }
+  expect(inAuth0(user.auth0Id).blocked).toBe(true);
+});
+
+it('never records changes of a deleted user, nor of a legacy user not migrated to Auth0 yet (a row with a password hash)', async () => {
+  const deleted = await seedUser();
+  await sql(`UPDATE users SET deleted_at = now() WHERE auth0_id = $1`, [deleted.auth0Id]);
+  await sql(`UPDATE users SET name = 'Gone' WHERE auth0_id = $1`, [deleted.auth0Id]);
+  expect(await changes(deleted.auth0Id)).toEqual([]);
+
+  // Issue 12 adds password_hash; the trigger reads it by name, so the rule holds once it exists.
+  const legacy = await seedUser();
+  await sql(`ALTER TABLE users ADD COLUMN IF NOT EXISTS password_hash text`, []);
+  await sql(`UPDATE users SET password_hash = '$2b$10$abcdefghijklmnopqrstuv', name = 'Legacy' WHERE auth0_id = $1`, [legacy.auth0Id]);
+  expect(await changes(legacy.auth0Id)).toEqual([]);
+  await sql(`UPDATE users SET password_hash = NULL WHERE auth0_id = $1`, [legacy.auth0Id]);
+});
+
+it('reconcile bringing back an older copy of a user than the one stored here changes nothing and pushes nothing', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET name = 'Newer here', auth0_updated_at = '2026-11-01T00:00:00Z' WHERE auth0_id = $1`, [user.auth0Id]);
+  await server.prisma.userChange.deleteMany({ where: { auth0Id: user.auth0Id } });
+  const pool = new Pool({ connectionString: server.database.url, max: 1 });
+  try {
+    const stale = { auth0Id: user.auth0Id, email: user.email, emailVerified: false, name: 'Older in the search', picture: null, connection: null, loginsCount: 0, lastLoginAt: null };
+    const counts = await upsertAuth0SearchResults(pool, [{ ...stale, auth0UpdatedAt: new Date('2026-10-15T00:00:00Z') }]);
+    expect(counts).toEqual({ created: 0, updated: 0, unchanged: 1 });
+    expect((await row(user.auth0Id)).name).toBe('Newer here');
+
+    await upsertAuth0SearchResults(pool, [{ ...stale, name: 'Newest in Auth0', auth0UpdatedAt: new Date('2026-11-02T00:00:00Z') }]);
+    expect(await row(user.auth0Id)).toMatchObject({ name: 'Newest in Auth0', auth0UpdatedAt: new Date('2026-11-02T00:00:00Z') });
+  } finally {
+    await pool.end();
+  }
+  expect(await changes(user.auth0Id)).toEqual([]);
+});
