@@ -141,7 +141,7 @@ it('with --create-resources creates the API, the M2M application and its grant o
     expect(writes().slice(0, 3)).toEqual(['POST /api/v2/resource-servers', 'POST /api/v2/clients', 'POST /api/v2/client-grants']);
     const api = mgmt.calls.find((call) => call.path === '/api/v2/resource-servers' && call.method === 'POST')!.body as { identifier: string; scopes: Array<{ value: string }> };
     expect(api.identifier).toBe('https://api.example.com/');
-    expect(api.scopes.map((scope) => scope.value)).toEqual(['create:users', 'read:users', 'read:transactions', 'migrate:users']);
+    expect(api.scopes.map((scope) => scope.value)).toEqual(['create:users', 'read:users', 'read:transactions', 'migrate:users', 'update:users', 'delete:users']);
     expect(mgmt.calls.find((call) => call.path === '/api/v2/clients' && call.method === 'POST')!.body).toMatchObject({ app_type: 'non_interactive', grant_types: ['client_credentials'] });
     const grant = mgmt.calls.find((call) => call.path === '/api/v2/client-grants' && call.method === 'POST')!.body as { client_id: string; scope: string[] };
     expect(grant.scope).toEqual(['create:users', 'migrate:users']);

@@ -6,6 +6,8 @@ export const API_SCOPES = [
   { value: 'read:users', description: 'Read users' },
   { value: 'read:transactions', description: "Read any user's transactions" },
   { value: 'migrate:users', description: 'Check legacy passwords and look legacy users up (custom database scripts)' },
+  { value: 'update:users', description: 'Change users in Auth0 and the database (updateUser)' },
+  { value: 'delete:users', description: 'Delete users in Auth0 and mark them deleted (deleteUser)' },
 ];
 
 export interface CreatedResources {
