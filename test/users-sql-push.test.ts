@@ -10,7 +10,9 @@ import { upsertAuth0SearchResults } from '../src/modules/users/user-sync-writes'
 import { withClient } from './support/database';
 import { expectData } from './support/graphql';
 import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
-import { ROOT } from './support/server-process';
+import { freePort } from './support/free-port';
+import { TEST_AUDIENCE } from './support/issuer';
+import { ROOT, startServerProcess } from './support/server-process';
 import { startTestServer, type TestServer } from './support/server';
 import { waitUntil } from './support/wait-until';
 
@@ -132,17 +134,42 @@ it('Auth0 rate limiting the push: the change waits, with Retry-After, and the ro
   expect(inAuth0(user.auth0Id).name).toBe('Grace');
 });
 
-it('the worker in the server sends changes as they are made', async () => {
+it('a running worker (UserChangesPusher.start) sends changes as they are made', async () => {
   const user = await seedUser();
   const api = new Auth0UsersApi({ domain: mgmt.domain, clientId: mgmt.client.id, clientSecret: mgmt.client.secret, origin: mgmt.origin, timeoutMs: 2000 });
   const worker = new UserChangesPusher(server.prisma, api, { convergeAfterMs: 60_000, auth0TimeoutMs: 2000, statementTimeoutMs: 5000, logger: pino({ level: 'silent' }) }).start(20);
   try {
     await sql(`UPDATE users SET blocked = true WHERE auth0_id = $1`, [user.auth0Id]);
-    await waitUntil(async () => (await changes(user.auth0Id)).every((change) => change.status === 'sent'));
+    await waitUntil(async () => (await changes(user.auth0Id)).map((change) => change.status).join() === 'sent');
   } finally {
     await worker.stop();
   }
   expect(inAuth0(user.auth0Id).blocked).toBe(true);
+});
+
+it('npm start runs the worker: a SQL change reaches Auth0 without any command, and SIGTERM stops it cleanly', async () => {
+  const user = await seedUser();
+  const port = await freePort();
+  const process_ = startServerProcess({
+    PORT: String(port),
+    DATABASE_URL: server.database.url,
+    AUTH0_ISSUER_BASE_URL: server.issuer.url,
+    AUTH0_AUDIENCE: TEST_AUDIENCE,
+    AUTH0_DOMAIN: mgmt.domain,
+    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
+    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
+    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+    USERS_PUSH_INTERVAL_MS: '50',
+  });
+  try {
+    await process_.waitForOutput(/GraphQL API ready/);
+    await sql(`UPDATE users SET name = 'Pushed by the server' WHERE auth0_id = $1`, [user.auth0Id]);
+    await waitUntil(async () => (await changes(user.auth0Id)).map((change) => change.status).join() === 'sent', 30_000);
+    expect(inAuth0(user.auth0Id).name).toBe('Pushed by the server');
+  } finally {
+    process_.signal('SIGTERM');
+    expect(await process_.exited).toBe(0);
+  }
 });
 
 it('never records changes of a deleted user, nor of a legacy user not migrated to Auth0 yet (a row with a password hash)', async () => {
