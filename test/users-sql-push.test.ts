@@ -46,6 +46,11 @@ const inAuth0 = (auth0Id: string) => mgmt.users.find((user) => user.user_id === 
 const patches = (auth0Id: string) => mgmt.calls.filter((call) => call.method === 'PATCH' && call.path === `/api/v2/users/${encodeURIComponent(auth0Id)}`);
 const changes = (auth0Id: string) => server.prisma.userChange.findMany({ where: { auth0Id }, orderBy: { id: 'asc' } });
 
+function pusher() {
+  const api = new Auth0UsersApi({ domain: mgmt.domain, clientId: mgmt.client.id, clientSecret: mgmt.client.secret, origin: mgmt.origin, timeoutMs: 2000 });
+  return new UserChangesPusher(server.prisma, api, { convergeAfterMs: 60_000, auth0TimeoutMs: 2000, statementTimeoutMs: 5000, logger: pino({ level: 'silent' }) });
+}
+
 async function usersPush(): Promise<{ code: number; out: string }> {
   const env = {
     PATH: process.env.PATH ?? '',
@@ -111,14 +116,30 @@ it('Auth0 refusing a SQL change: the row goes back to its previous values, and t
   ]);
 });
 
-it('a restore never undoes a newer change the app made meanwhile', async () => {
+it('a value the app overwrote before it was sent is never sent: that change is superseded by the newer one', async () => {
   const user = await seedUser();
   await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, '"bad address"@example.com']);
   await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, 'good@example.com']);
   await usersPush();
-  expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['refused', 'sent']);
+  expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['superseded', 'sent']);
+  expect(patches(user.auth0Id).map((call) => call.body)).toEqual([{ email: 'good@example.com' }]);
   expect((await row(user.auth0Id)).email).toBe('good@example.com');
   expect(inAuth0(user.auth0Id).email).toBe('good@example.com');
+});
+
+it('a GraphQL change made after a pending SQL change wins on its column, and the SQL change to another column is still sent', async () => {
+  const user = await seedUser();
+  await sql(`UPDATE users SET name = 'From SQL', email_verified = true WHERE auth0_id = $1`, [user.auth0Id]);
+  await expectData(server, {
+    query: 'mutation ($id: String!) { updateUser(auth0Id: $id, input: { name: "From GraphQL" }) { name } }',
+    variables: { id: user.auth0Id },
+    token: await server.machineToken(['update:users']),
+  });
+  const counts = await pusher().pushOnce();
+  expect(counts).toMatchObject({ sent: 1, refused: 0 });
+  expect(patches(user.auth0Id).map((call) => call.body)).toEqual([{ name: 'From GraphQL' }, { email_verified: true }]);
+  expect(inAuth0(user.auth0Id)).toMatchObject({ name: 'From GraphQL', email_verified: true });
+  expect(await row(user.auth0Id)).toMatchObject({ name: 'From GraphQL', emailVerified: true });
 });
 
 it('Auth0 rate limiting the push: the change waits, with Retry-After, and the row keeps the app\'s value', async () => {
@@ -136,8 +157,7 @@ it('Auth0 rate limiting the push: the change waits, with Retry-After, and the ro
 
 it('a running worker (UserChangesPusher.start) sends changes as they are made', async () => {
   const user = await seedUser();
-  const api = new Auth0UsersApi({ domain: mgmt.domain, clientId: mgmt.client.id, clientSecret: mgmt.client.secret, origin: mgmt.origin, timeoutMs: 2000 });
-  const worker = new UserChangesPusher(server.prisma, api, { convergeAfterMs: 60_000, auth0TimeoutMs: 2000, statementTimeoutMs: 5000, logger: pino({ level: 'silent' }) }).start(20);
+  const worker = pusher().start(20);
   try {
     await sql(`UPDATE users SET blocked = true WHERE auth0_id = $1`, [user.auth0Id]);
     await waitUntil(async () => (await changes(user.auth0Id)).map((change) => change.status).join() === 'sent');

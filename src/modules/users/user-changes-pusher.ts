@@ -1,9 +1,10 @@
 // Sends the app's SQL changes to users (recorded by a trigger) to Auth0, restores them when Auth0 refuses, and converges unsettled write-backs.
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../db/prisma';
 import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi, type Auth0UserPatch } from './auth0-users-api';
 import { convergeFromAuth0 } from './user-write-back';
-import { markSyncWrite, type Tx } from './user-sync-writes';
+import { applyAuth0User, markSyncWrite, type SyncedColumn, type Tx } from './user-sync-writes';
 
 interface ChangeRow {
   id: bigint;
@@ -64,16 +65,22 @@ export class UserChangesPusher {
 
   private async push(tx: Tx, change: ChangeRow): Promise<keyof PushCounts> {
     // The user's row stays locked while Auth0 is asked, so the restore below sees what was sent.
-    const [user] = await tx.$queryRaw<Array<{ deletedAt: Date | null }>>`
-      SELECT deleted_at AS "deletedAt" FROM users WHERE auth0_id = ${change.auth0Id} FOR UPDATE`;
+    const [user] = await tx.$queryRaw<Array<Record<SyncedColumn, unknown> & { deletedAt: Date | null }>>`
+      SELECT email, email_verified, name, picture, blocked, app_metadata, user_metadata, deleted_at AS "deletedAt"
+      FROM users WHERE auth0_id = ${change.auth0Id} FOR UPDATE`;
     if (!user || user.deletedAt) {
       await tx.$executeRaw`UPDATE user_changes SET status = 'cancelled', error = 'the user was deleted', updated_at = now() WHERE id = ${change.id}`;
       return 'refused';
     }
+    // Only what the row still holds: a column written again since (a write-back, the sync) is not sent back.
+    const current = currentChanges(change, user);
+    if (Object.keys(current.changes).length === 0) {
+      await tx.$executeRaw`UPDATE user_changes SET status = 'superseded', updated_at = now() WHERE id = ${change.id}`;
+      return 'sent';
+    }
     try {
-      const accepted = await this.api.updateUser(change.auth0Id, toAuth0Patch(change));
-      await tx.$executeRaw`
-        UPDATE users SET auth0_updated_at = GREATEST(auth0_updated_at, ${new Date(accepted.updated_at ?? Date.now())}) WHERE auth0_id = ${change.auth0Id}`;
+      const accepted = await this.api.updateUser(change.auth0Id, toAuth0Patch(current));
+      await applyAuth0User(tx, accepted, Object.keys(current.changes) as SyncedColumn[]);
       await tx.$executeRaw`UPDATE user_changes SET status = 'sent', attempts = attempts + 1, error = NULL, updated_at = now() WHERE id = ${change.id}`;
       return 'sent';
     } catch (error) {
@@ -129,6 +136,13 @@ export class UserChangesPusher {
       },
     };
   }
+}
+
+/** The part of a change that the row still holds. */
+function currentChanges(change: ChangeRow, row: Record<SyncedColumn, unknown>): Pick<ChangeRow, 'changes' | 'previous'> {
+  const same = (a: unknown, b: unknown) => isDeepStrictEqual(a ?? null, b ?? null);
+  const changes = Object.fromEntries(Object.entries(change.changes).filter(([column, value]) => same(row[column as SyncedColumn], value)));
+  return { changes, previous: change.previous };
 }
 
 /**

@@ -66,24 +66,30 @@ export async function applyAuth0SignIn(tx: Tx, event: { auth0Id: string; email: 
     WHERE users.last_event_at IS NULL OR users.last_event_at < EXCLUDED.last_event_at`;
 }
 
+/** The users columns that mirror Auth0 fields of the same name, and that the app may change. */
+export const SYNCED_COLUMNS = ['email', 'email_verified', 'name', 'picture', 'blocked', 'app_metadata', 'user_metadata'] as const;
+export type SyncedColumn = (typeof SYNCED_COLUMNS)[number];
+
 /**
- * Writes a user as Auth0 answered it (after a write-back, or when converging). Auth0's
- * `updated_at` orders the copies: an older copy than the one stored changes nothing.
+ * Writes a user as Auth0 answered it: every synced column (converging: Auth0 wins), or only
+ * `columns` (the ones a write-back just sent, so that other pending changes keep their values).
+ * Auth0's `updated_at` orders the copies: an older copy than the one stored changes nothing.
  * Returns the row as stored, or null if there is none.
  */
-export async function applyAuth0User(tx: Tx, user: Auth0User): Promise<User | null> {
+export async function applyAuth0User(tx: Tx, user: Auth0User, columns: readonly SyncedColumn[] = SYNCED_COLUMNS): Promise<User | null> {
   await markSyncWrite(tx);
   const updatedAt = user.updated_at ? new Date(user.updated_at) : new Date();
   const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+  const has = (column: SyncedColumn) => columns.includes(column);
   const [updated] = await tx.$queryRaw<User[]>`
     UPDATE users SET
-      email = ${user.email ?? null},
-      email_verified = ${user.email_verified ?? false},
-      name = ${user.name ?? null},
-      picture = ${user.picture ?? null},
-      blocked = ${user.blocked ?? false},
-      app_metadata = ${json(user.app_metadata)}::jsonb,
-      user_metadata = ${json(user.user_metadata)}::jsonb,
+      email = CASE WHEN ${has('email')} THEN ${user.email ?? null}::varchar ELSE email END,
+      email_verified = CASE WHEN ${has('email_verified')} THEN ${user.email_verified ?? false}::boolean ELSE email_verified END,
+      name = CASE WHEN ${has('name')} THEN ${user.name ?? null}::varchar ELSE name END,
+      picture = CASE WHEN ${has('picture')} THEN ${user.picture ?? null}::varchar ELSE picture END,
+      blocked = CASE WHEN ${has('blocked')} THEN ${user.blocked ?? false}::boolean ELSE blocked END,
+      app_metadata = CASE WHEN ${has('app_metadata')} THEN ${json(user.app_metadata)}::jsonb ELSE app_metadata END,
+      user_metadata = CASE WHEN ${has('user_metadata')} THEN ${json(user.user_metadata)}::jsonb ELSE user_metadata END,
       auth0_updated_at = ${updatedAt},
       updated_at = now()
     WHERE auth0_id = ${user.user_id} AND (auth0_updated_at IS NULL OR auth0_updated_at <= ${updatedAt})

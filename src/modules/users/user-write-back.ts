@@ -5,7 +5,7 @@ import type { PrismaClient } from '../../db/prisma';
 import { auth0Rejected, badUserInput, notFound, unavailable } from '../../errors';
 import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi } from './auth0-users-api';
 import type { UserPatch } from './user-input';
-import { applyAuth0User, markDeleted, markSyncWrite, USER_COLUMNS, type Tx } from './user-sync-writes';
+import { applyAuth0User, markDeleted, markSyncWrite, USER_COLUMNS, type SyncedColumn, type Tx } from './user-sync-writes';
 
 export interface WriteBackOptions {
   prisma: PrismaClient;
@@ -39,8 +39,9 @@ export class UserWriteBack {
       if (user.isLegacy) throw badUserInput('auth0Id', 'this legacy user has not moved to Auth0 yet; they have no Auth0 account to change');
       await applyPatch(tx, auth0Id, patch);
       const accepted = await api.updateUser(auth0Id, patch);
-      // Auth0 answered: write its state (its normalized values and updated_at) over ours.
-      return async () => (await applyAuth0User(tx, accepted))!;
+      // Auth0 answered: its values (normalized) for what was sent, and its updated_at. Columns with
+      // a pending SQL change keep it for the worker to send.
+      return async () => (await applyAuth0User(tx, accepted, Object.keys(patch) as SyncedColumn[]))!;
     });
   }
 
