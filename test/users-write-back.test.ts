@@ -232,6 +232,19 @@ describe('updateUser', () => {
     expect((await row(user.auth0Id)).name).toBe('Second');
   });
 
+  it('a legacy user not migrated to Auth0 yet (a row with a password hash, issue 12) is refused without calling Auth0', async () => {
+    const user = await seedUser();
+    // Issue 12 adds password_hash; the write-back reads it by name, so the rule holds once it exists.
+    await withClient(server.database.url, async (client) => {
+      await client.query('ALTER TABLE users ADD COLUMN IF NOT EXISTS password_hash text');
+      await client.query(`UPDATE users SET password_hash = '$2b$10$abcdefghijklmnopqrstuv' WHERE auth0_id = $1`, [user.auth0Id]);
+    });
+    const error = await expectError(server, { query: UPDATE_USER, variables: { id: user.auth0Id, input: { name: 'Legacy' } }, token: await updateToken() }, 'BAD_USER_INPUT');
+    expect(error.message).toContain('has not moved to Auth0 yet');
+    expect(callsTo(user.auth0Id, 'PATCH')).toHaveLength(0);
+    expect((await row(user.auth0Id)).name).toBe('Ada');
+  });
+
   it('an unknown user answers NOT_FOUND and calls nothing', async () => {
     const auth0Id = `auth0|${randomUUID()}`;
     await expectError(server, { query: UPDATE_USER, variables: { id: auth0Id, input: { name: 'Nobody' } }, token: await updateToken() }, 'NOT_FOUND');
