@@ -3,10 +3,9 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import { Pool } from 'pg';
 import { Auth0UsersApi } from '../src/modules/users/auth0-users-api';
 import { UserChangesPusher } from '../src/modules/users/user-changes-pusher';
-import { upsertAuth0SearchResults } from '../src/modules/users/user-sync-writes';
+import { createSyncWriterPool, upsertAuth0SearchResults } from '../src/modules/users/user-sync-writes';
 import { withClient } from './support/database';
 import { expectData } from './support/graphql';
 import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
@@ -210,7 +209,7 @@ it('reconcile bringing back an older copy of a user than the one stored here cha
   const user = await seedUser();
   await sql(`UPDATE users SET name = 'Newer here', auth0_updated_at = '2026-11-01T00:00:00Z' WHERE auth0_id = $1`, [user.auth0Id]);
   await server.prisma.userChange.deleteMany({ where: { auth0Id: user.auth0Id } });
-  const pool = new Pool({ connectionString: server.database.url, max: 1 });
+  const pool = createSyncWriterPool(server.database.url, 1);
   try {
     const stale = { auth0Id: user.auth0Id, email: user.email, emailVerified: false, name: 'Older in the search', picture: null, connection: null, loginsCount: 0, lastLoginAt: null };
     const counts = await upsertAuth0SearchResults(pool, [{ ...stale, auth0UpdatedAt: new Date('2026-10-15T00:00:00Z') }]);

@@ -1,13 +1,12 @@
 // Opens the configured database (migrated), a small pg pool that writes as the sync, and a Prisma client, for the sync commands.
-import type { Pool } from 'pg';
 import { loadConfig } from '../config';
 import { openDatabase, type Database } from '../db/database';
 import { applyMigrations } from '../db/migrate';
 import { createPrismaClient, type PrismaClient } from '../db/prisma';
 import { createLogger } from '../logger';
-import { createSyncWriterPool } from '../modules/users/user-sync-writes';
+import { createSyncWriterPool, type SyncWriterPool } from '../modules/users/user-sync-writes';
 
-export async function openSyncDatabase(): Promise<{ pool: Pool; prisma: PrismaClient; database: Database; close(): Promise<void> }> {
+export async function openSyncDatabase(): Promise<{ pool: SyncWriterPool; prisma: PrismaClient; database: Database; close(): Promise<void> }> {
   const config = loadConfig();
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ManagementClient } from 'auth0';
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
-import { upsertAuth0SearchResults } from '../modules/users/user-sync-writes';
+import { upsertAuth0SearchResults, type SyncWriterPool } from '../modules/users/user-sync-writes';
 import type { ImportedUser } from '../modules/users/users-bulk-upsert';
 import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
@@ -70,7 +70,7 @@ export interface ReconcileResult extends Omit<ImportCounts, 'lines'> {
  * newest `updated_at` seen and searches again, so the cap never hides a user. The checkpoint is
  * saved after every window, so a crash resumes where it stopped.
  */
-export async function reconcileUsers(options: { management: ManagementClient; pool: Pool; prisma: PrismaClient; say(line: string): void }): Promise<ReconcileResult> {
+export async function reconcileUsers(options: { management: ManagementClient; pool: SyncWriterPool; prisma: PrismaClient; say(line: string): void }): Promise<ReconcileResult> {
   const { management, pool, prisma, say } = options;
   const saved = await prisma.syncCheckpoint.findUnique({ where: { name: CHECKPOINT } });
   let checkpoint = saved?.value ?? new Date(0);

@@ -33,9 +33,12 @@ export async function markSyncWrite(tx: Tx): Promise<void> {
  * A pg pool whose every connection writes as the sync (import, backfill, reconcile): their
  * batches are Auth0's own data and must never be pushed back to it.
  */
-export function createSyncWriterPool(connectionString: string, max = 2): Pool {
-  return new Pool({ connectionString, max, options: `-c ${SYNC_WRITER_SETTING}=sync` });
+export function createSyncWriterPool(connectionString: string, max = 2): SyncWriterPool {
+  return Object.assign(new Pool({ connectionString, max, options: `-c ${SYNC_WRITER_SETTING}=sync` }), { syncWriter: true as const });
 }
+
+/** A pool whose connections are marked as the sync's (createSyncWriterPool). */
+export type SyncWriterPool = Pool & { readonly syncWriter: true };
 
 /** A log stream deletion (`sdu`): a user not seen yet gets a tombstone, so a late sign-up cannot bring them back. */
 export async function applyAuth0Deletion(tx: Tx, auth0Id: string, at: Date): Promise<void> {
@@ -110,39 +113,31 @@ export async function markDeleted(tx: Tx, auth0Id: string): Promise<Date> {
 }
 
 /**
- * Users from Auth0's search (reconcile), upserted in one transaction as the sync. A user whose row
- * holds a newer Auth0 state (a write-back after the search) is left out: an older copy never
- * overwrites newer data. The batch statement itself is the import's (`upsertUsers`).
+ * Users from Auth0's search (reconcile), upserted as the sync. A user whose row holds a newer
+ * Auth0 state (a write-back after the search) is left out: an older copy never overwrites newer
+ * data. The batch statement itself is the bulk upsert's, which runs its own transaction, so the
+ * check comes just before it: a write-back that commits in between is overwritten by the older
+ * copy until the next reconcile, whose search finds the user again (Auth0's updated_at is newer
+ * than the checkpoint) and brings Auth0's state.
  */
-export async function upsertAuth0SearchResults(pool: Pool, users: Array<ImportedUser & { auth0UpdatedAt: Date | null }>) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT set_config('${SYNC_WRITER_SETTING}', 'sync', true)`);
-    const { rows } = await client.query<{ auth0_id: string; auth0_updated_at: Date }>(
-      'SELECT auth0_id, auth0_updated_at FROM users WHERE auth0_id = ANY($1::varchar[]) AND auth0_updated_at IS NOT NULL ORDER BY auth0_id FOR UPDATE',
-      [users.map((user) => user.auth0Id)],
+export async function upsertAuth0SearchResults(pool: SyncWriterPool, users: Array<ImportedUser & { auth0UpdatedAt: Date | null }>) {
+  const { rows } = await pool.query<{ auth0_id: string; auth0_updated_at: Date }>(
+    'SELECT auth0_id, auth0_updated_at FROM users WHERE auth0_id = ANY($1::varchar[]) AND auth0_updated_at IS NOT NULL',
+    [users.map((user) => user.auth0Id)],
+  );
+  const storedAt = new Map(rows.map((row) => [row.auth0_id, row.auth0_updated_at]));
+  const fresh = users.filter((user) => {
+    const stored = storedAt.get(user.auth0Id);
+    return !stored || (user.auth0UpdatedAt !== null && user.auth0UpdatedAt >= stored);
+  });
+  const counts = fresh.length > 0 ? await upsertUsers(pool, fresh) : { created: 0, updated: 0, unchanged: 0 };
+  const dated = fresh.filter((user) => user.auth0UpdatedAt !== null);
+  if (dated.length > 0) {
+    await pool.query(
+      `UPDATE users SET auth0_updated_at = v.at FROM unnest($1::varchar[], $2::timestamptz[]) AS v(auth0_id, at)
+       WHERE users.auth0_id = v.auth0_id AND (users.auth0_updated_at IS NULL OR users.auth0_updated_at < v.at)`,
+      [dated.map((user) => user.auth0Id), dated.map((user) => user.auth0UpdatedAt)],
     );
-    const storedAt = new Map(rows.map((row) => [row.auth0_id, row.auth0_updated_at]));
-    const fresh = users.filter((user) => {
-      const stored = storedAt.get(user.auth0Id);
-      return !stored || (user.auth0UpdatedAt !== null && user.auth0UpdatedAt >= stored);
-    });
-    const counts = fresh.length > 0 ? await upsertUsers(client as unknown as Pool, fresh) : { created: 0, updated: 0, unchanged: 0 };
-    const dated = fresh.filter((user) => user.auth0UpdatedAt !== null);
-    if (dated.length > 0) {
-      await client.query(
-        `UPDATE users SET auth0_updated_at = v.at FROM unnest($1::varchar[], $2::timestamptz[]) AS v(auth0_id, at)
-         WHERE users.auth0_id = v.auth0_id AND (users.auth0_updated_at IS NULL OR users.auth0_updated_at < v.at)`,
-        [dated.map((user) => user.auth0Id), dated.map((user) => user.auth0UpdatedAt)],
-      );
-    }
-    await client.query('COMMIT');
-    return { ...counts, unchanged: counts.unchanged + (users.length - fresh.length) };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
   }
+  return { ...counts, unchanged: counts.unchanged + (users.length - fresh.length) };
 }
