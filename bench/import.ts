@@ -1,9 +1,10 @@
 // Benchmark scenario 6: generate an Auth0 users export of N users (gzipped NDJSON), time its import and its re-run.
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Pool } from 'pg';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 import { applyMigrations } from '../src/db/migrate';
+import { createSyncWriterPool } from '../src/modules/users/user-sync-writes';
 import { importUsers, openExport } from '../src/sync/import-users';
 import { writeAuth0Export, type ExportShape } from './auth0-export';
 
@@ -34,7 +35,8 @@ export async function benchImport(options: { adminConnectionString: string; user
   url.pathname = `/${database}`;
   const connectionString = url.toString();
   await applyMigrations({ connectionString, logger: options.logger });
-  const pool = new Pool({ connectionString, max: 2 });
+  // As users:import does: the export is Auth0's data, written as the sync (the push trigger skips it).
+  const pool = createSyncWriterPool(connectionString);
   try {
     const loadBefore = os.loadavg()[0]!;
     // Streaming keeps memory flat: the peak resident size is sampled during the import.
