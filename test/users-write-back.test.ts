@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Auth0UsersApi } from '../src/modules/users/auth0-users-api';
 import { UserChangesPusher } from '../src/modules/users/user-changes-pusher';
+import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { withClient } from './support/database';
 import { expectData, expectError, graphql } from './support/graphql';
@@ -394,3 +395,20 @@ async function terminateOpenTransaction(): Promise<void> {
   );
   if (terminated !== 1) throw new Error(`expected one open transaction, terminated ${terminated}`);
 }
+
+describe('configuration', () => {
+  const base = { AUTH0_DOMAIN: 'tenant.example.auth0.com', AUTH0_AUDIENCE: 'https://api.example.com/' };
+
+  it('needs both Management API credentials, and a write timeout shorter than the statement timeout, said in one message', () => {
+    expect(() => loadConfig({ ...base, AUTH0_MGMT_CLIENT_ID: 'id', AUTH0_WRITE_TIMEOUT_MS: '6000' })).toThrow(
+      /AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET: set both[\s\S]*AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
+  it('enables the write-back only with the credentials, with the scopes configurable', () => {
+    expect(loadConfig(base).writeBack).toBeUndefined();
+    const config = loadConfig({ ...base, AUTH0_MGMT_CLIENT_ID: 'id', AUTH0_MGMT_CLIENT_SECRET: 'secret', AUTH0_UPDATE_USERS_SCOPE: 'write:people', AUTH0_DELETE_USERS_SCOPE: 'remove:people' });
+    expect(config.writeBack?.management).toMatchObject({ domain: 'tenant.example.auth0.com', clientId: 'id', timeoutMs: 3000 });
+    expect(config.auth).toMatchObject({ updateUsersScope: 'write:people', deleteUsersScope: 'remove:people' });
+  });
+});
