@@ -1,5 +1,12 @@
 // The Management API's users endpoints for the write-back: short timeout, no retries, a cached token refetched after a 401.
-import { ManagementClient, ManagementError } from 'auth0';
+import type { ManagementClient, ManagementError } from 'auth0';
+
+// The SDK takes about a second to load on a small machine: only a server that writes back pays it.
+// A require() rather than import(): the same CommonJS build as the rest of the project loads.
+type Auth0Sdk = typeof import('auth0');
+let sdk: Auth0Sdk | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSdk = (): Auth0Sdk => (sdk ??= require('auth0') as Auth0Sdk);
 
 export interface ManagementApiSettings {
   domain: string;
@@ -57,21 +64,24 @@ export class Auth0Unavailable extends Error {
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export class Auth0UsersApi {
-  private readonly client: ManagementClient;
+  private client: ManagementClient | undefined;
   private token: { value: string; expiresAt: number } | undefined;
   private pendingToken: Promise<string> | undefined;
 
-  constructor(private readonly settings: ManagementApiSettings) {
-    const { domain } = settings;
-    this.client = new ManagementClient({
-      domain,
+  constructor(private readonly settings: ManagementApiSettings) {}
+
+  private managementClient(): ManagementClient {
+    const { ManagementClient } = loadSdk();
+    this.client ??= new ManagementClient({
+      domain: this.settings.domain,
       token: () => this.accessToken(),
       // The SDK's defaults (60 s, three attempts waiting Retry-After up to 60 s) would hold the
       // row lock for minutes; the caller answers UNAVAILABLE with Retry-After instead.
-      timeoutInSeconds: settings.timeoutMs / 1000,
+      timeoutInSeconds: this.settings.timeoutMs / 1000,
       maxRetries: 0,
       fetch: (input, init) => fetch(this.url(String(input instanceof Request ? input.url : input)), init),
     });
+    return this.client;
   }
 
   private url(url: string): string {
@@ -119,12 +129,12 @@ export class Auth0UsersApi {
   }
 
   async updateUser(auth0Id: string, patch: Auth0UserPatch): Promise<Auth0User> {
-    return (await this.call(() => this.client.users.update(auth0Id, patch))) as Auth0User;
+    return (await this.call((client) => client.users.update(auth0Id, patch))) as Auth0User;
   }
 
   async getUser(auth0Id: string): Promise<Auth0User | null> {
     try {
-      return (await this.call(() => this.client.users.get(auth0Id))) as Auth0User;
+      return (await this.call((client) => client.users.get(auth0Id))) as Auth0User;
     } catch (error) {
       if (error instanceof Auth0Refused && error.status === 404) return null;
       throw error;
@@ -133,29 +143,31 @@ export class Auth0UsersApi {
 
   /** Auth0 answers 204 for a user it does not know, so a retried deletion succeeds. */
   async deleteUser(auth0Id: string): Promise<void> {
-    await this.call(() => this.client.users.delete(auth0Id));
+    await this.call((client) => client.users.delete(auth0Id));
   }
 
-  private async call<T>(request: () => PromiseLike<T>): Promise<T> {
+  private async call<T>(request: (client: ManagementClient) => PromiseLike<T>): Promise<T> {
+    const client = this.managementClient();
+    const { ManagementError } = loadSdk();
     try {
-      return await request();
+      return await request(client);
     } catch (error) {
       if (error instanceof ManagementError && error.statusCode === 401) {
         this.token = undefined;
         try {
-          return await request();
+          return await request(client);
         } catch (retried) {
-          throw classify(retried);
+          throw classify(retried, ManagementError);
         }
       }
-      throw classify(error);
+      throw classify(error, ManagementError);
     }
   }
 }
 
-function classify(error: unknown): Error {
+function classify(error: unknown, ManagementErrorClass: Auth0Sdk['ManagementError']): Error {
   if (error instanceof Auth0Unavailable || error instanceof Auth0Refused) return error;
-  if (!(error instanceof ManagementError)) return new Auth0Unavailable('Auth0 could not be reached.', DEFAULT_RETRY_AFTER_SECONDS, true);
+  if (!(error instanceof ManagementErrorClass)) return new Auth0Unavailable('Auth0 could not be reached.', DEFAULT_RETRY_AFTER_SECONDS, true);
   const status = error.statusCode;
   if (status === undefined) {
     // No status: a timeout or a network error. The request may have reached Auth0.
