@@ -86,7 +86,7 @@ it('an UPDATE from SQL is recorded by the trigger and npm run users:push sends i
   expect(await row(user.auth0Id)).toMatchObject({ emailVerified: true, appMetadata: { plan: 'pro' } });
   expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['sent', 'sent']);
   // Nothing is left: a second pass sends nothing.
-  await usersPush();
+  await pusher().pushOnce();
   expect(patches(user.auth0Id)).toHaveLength(2);
 });
 
@@ -119,7 +119,7 @@ it('a value the app overwrote before it was sent is never sent: that change is s
   const user = await seedUser();
   await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, '"bad address"@example.com']);
   await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, 'good@example.com']);
-  await usersPush();
+  await pusher().pushOnce();
   expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['superseded', 'sent']);
   expect(patches(user.auth0Id).map((call) => call.body)).toEqual([{ email: 'good@example.com' }]);
   expect((await row(user.auth0Id)).email).toBe('good@example.com');
@@ -145,8 +145,7 @@ it('Auth0 rate limiting the push: the change waits, with Retry-After, and the ro
   const user = await seedUser();
   await sql(`UPDATE users SET name = 'Later' WHERE auth0_id = $1`, [user.auth0Id]);
   mgmt.failRequests(`/users/${encodeURIComponent(user.auth0Id)}`, 429, { 'retry-after': '30' }, 1);
-  const result = await usersPush();
-  expect(result.out).toContain('1 deferred');
+  expect(await pusher().pushOnce()).toEqual({ sent: 0, refused: 0, converged: 0, deferred: 1 });
   const [waiting] = await changes(user.auth0Id);
   expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
   expect(waiting!.nextAttemptAt.getTime()).toBeGreaterThan(waiting!.updatedAt.getTime() + 29_000);
