@@ -54,7 +54,8 @@ describe('with DATABASE_URL', () => {
       );
 
       server.signal('SIGTERM');
-      await server.waitForOutput(/shutting down/);
+      // Logged once the listener is closed (the shutdown's first line, "shutting down", comes before it).
+      await server.waitForOutput(/no new connections/);
       await expect(getOnNewConnection(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
       await locker.query('COMMIT');
 
