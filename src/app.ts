@@ -5,7 +5,6 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import Negotiator from 'negotiator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
@@ -18,6 +17,7 @@ import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
 import { KNOWN_CODES } from './errors';
 import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
@@ -133,11 +133,10 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   app.use(
     '/graphql',
-    rateLimitPerIp(config),
     refuseTokensOutsideTheHeader,
     requireToken(config.auth),
     requireValidClaims(config.auth),
-    rateLimitPerCaller(config),
+    limitPerSubject(config.rateLimit),
     refuseUntilReady(readiness),
     express.json({ limit: config.http.bodyLimit }),
     expressMiddleware(apollo, {
@@ -151,6 +150,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     }),
   );
 
+  app.use(limitFailedTokensPerIp(config.rateLimit));
   app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
   return { app, apollo };
@@ -248,28 +248,6 @@ function refuseUntilReady(readiness: Readiness): RequestHandler {
     if (readiness.isReady()) return next();
     res.status(503).set('retry-after', RETRY_AFTER_SECONDS).json({ errors: [UNAVAILABLE] });
   };
-}
-
-const tooManyRequests: RequestHandler = (_req, res) => {
-  res.status(429).json({ errors: [{ message: 'Too many requests; slow down and retry after the time in Retry-After.', extensions: { code: 'RATE_LIMITED' } }] });
-};
-
-/** Before the token is checked, so that floods of bad tokens are limited too. */
-function rateLimitPerIp(config: Config): RequestHandler {
-  return rateLimit({ windowMs: config.rateLimit.windowMs, limit: config.rateLimit.perIp, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooManyRequests });
-}
-
-/** Per token subject; machine clients get a budget large enough for a sign-up storm. */
-function rateLimitPerCaller(config: Config): RequestHandler {
-  const isMachine = (req: express.Request) => viewerOf(req).kind === 'machine';
-  return rateLimit({
-    windowMs: config.rateLimit.windowMs,
-    limit: (req) => (isMachine(req) ? config.rateLimit.perMachine : config.rateLimit.perUser),
-    keyGenerator: (req) => `sub:${viewerOf(req).claims.sub}`,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: tooManyRequests,
-  });
 }
 
 // Body-parser failures (bad JSON, too large) keep their status; anything else is a masked 500.

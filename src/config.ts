@@ -52,7 +52,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
-  RATE_LIMIT_PER_MACHINE: positiveInt(6000),
+  RATE_LIMIT_PER_MACHINE: positiveInt(60_000),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000),
   DATABASE_POOL_TIMEOUT_MS: positiveInt(3000),
   DATABASE_RETRY_MAX_MS: positiveInt(30_000),
