@@ -15,6 +15,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/free-port';
 import { benchImport } from './import';
+import { loginStorm, type StormResult } from './login-storm';
 
 const ROOT = path.resolve(__dirname, '..');
 const AUDIENCE = 'https://bench.example/api';
@@ -27,7 +28,9 @@ const { values: flags } = parseArgs({
     transactions: { type: 'string', default: '1000000' },
     'deep-pages': { type: 'string', default: '1000' },
     'import-users': { type: 'string', default: '1000000' },
-    scenarios: { type: 'string', default: '1,2,3,4,5,6' },
+    scenarios: { type: 'string', default: '1,2,3,4,5,6,7' },
+    'storm-rates': { type: 'string', default: '50,200,500' },
+    'storm-seconds': { type: 'string', default: '30' },
     smoke: { type: 'boolean', default: false },
     profile: { type: 'string' },
     out: { type: 'string' },
@@ -42,6 +45,8 @@ const DEEP_PAGES = smoke ? 20 : Number(flags['deep-pages']);
 const PAGE_SIZE = 50;
 // The heavy user holds enough transactions for the deep page plus a full page after it.
 const HEAVY = (DEEP_PAGES + 1) * PAGE_SIZE + 50;
+const STORM_RATES = (smoke ? '20,50' : flags['storm-rates']).split(',').map(Number);
+const STORM_SECONDS = smoke ? 2 : Number(flags['storm-seconds']);
 
 interface Measurement {
   requestsPerSecond: number;
@@ -63,6 +68,7 @@ interface ScenarioResult {
 interface Target {
   name: 'ours' | 'reference';
   url: string;
+  pid?: number;
 }
 
 async function main(): Promise<void> {
@@ -93,6 +99,18 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MACHINE: '100000000',
       LOG_PRETTY: 'false',
     }, dir);
+    const wanted = new Set(flags.scenarios.split(',').map((s) => Number(s.trim())));
+    // Scenario 7 meets the server as deployed: the default configuration, rate limits included.
+    const oursDefaults = wanted.has(7)
+      ? await startProcess(children, 'ours', [...profileArgs, '--import', 'tsx', 'src/main.ts'], {
+          NODE_ENV: 'production',
+          DATABASE_URL: databaseUrl,
+          AUTH0_ISSUER_BASE_URL: issuer.url,
+          AUTH0_AUDIENCE: AUDIENCE,
+          CURSOR_SECRET: 'bench-cursor-secret-bench-cursor-secret',
+          LOG_PRETTY: 'false',
+        }, dir, 'ours-defaults')
+      : undefined;
     const reference = await startProcess(children, 'reference', ['--import', 'tsx', 'bench/reference-server.ts'], {
       DATABASE_URL: databaseUrl,
       ISSUER: issuer.url,
@@ -103,7 +121,6 @@ async function main(): Promise<void> {
     const userTokens = await Promise.all(Array.from({ length: Math.min(USERS, 2000) }, (_, i) => issuer.dev.sign({ kind: 'user', sub: `bench|${i + 2}` })));
     const heavyToken = await issuer.dev.sign({ kind: 'user', sub: 'bench|1' });
 
-    const wanted = new Set(flags.scenarios.split(',').map((s) => Number(s.trim())));
     const results: ScenarioResult[] = [];
     let storm = 0;
     const scenarios: Array<[number, string, (target: Target) => autocannon.Request]> = [
@@ -145,11 +162,30 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${importResult.users} users in ${importResult.seconds} s (${importResult.perSecond}/s), file ${Math.round(importResult.fileBytes / 1e6)} MB, peak RSS of the importing process ${importResult.peakRssMb} MB\n`);
     }
 
+    const stormResults: StormResult[] = [];
+    if (oursDefaults) {
+      const secrets = { AUTH0_DOMAIN: issuer.url, CLIENT_ID: issuer.dev.client.id, CLIENT_SECRET: issuer.dev.client.secret, API_AUDIENCE: AUDIENCE };
+      const runId = Date.now().toString(36);
+      for (const [index, rate] of STORM_RATES.entries()) {
+        step(`scenario 7: first logins through the Post Login Action, ${rate}/s for ${STORM_SECONDS} s, one address, default configuration`);
+        const order = index % 2 === 0 ? [oursDefaults, reference] : [reference, oursDefaults];
+        for (const target of order) {
+          const stormTarget = { name: target.name, url: `${target.url}/graphql`, pid: target.pid };
+          // A short unmeasured run first, as for the other scenarios: pools open, code gets compiled.
+          await loginStorm(stormTarget, secrets, rate, Math.min(2, STORM_SECONDS), `${runId}-warm`);
+          const result = await loginStorm(stormTarget, secrets, rate, STORM_SECONDS, runId);
+          stormResults.push(result);
+          printStorm(result);
+        }
+      }
+    }
+
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version },
       settings: { duration: DURATION, connections: CONNECTIONS, users: USERS, transactions: TRANSACTIONS, deepPages: DEEP_PAGES, smoke },
       results,
+      storm: stormResults,
       import: importResult,
     };
     const out = flags.out ?? path.join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`);
@@ -195,11 +231,11 @@ async function startIssuer(): Promise<{ url: string; dev: DevIssuer; server: Ser
   return { url, dev, server };
 }
 
-async function startProcess(children: ChildProcess[], name: Target['name'], args: string[], env: Record<string, string>, logDir: string): Promise<Target> {
+async function startProcess(children: ChildProcess[], name: Target['name'], args: string[], env: Record<string, string>, logDir: string, logName: string = name): Promise<Target> {
   const port = await freePort();
   // Output goes to a file, as it would to a log shipper: a pipe read by this busy load generator
   // would block the server's synchronous log writes and measure the bench, not the server.
-  const logFile = path.join(logDir, `${name}.log`);
+  const logFile = path.join(logDir, `${logName}.log`);
   const out = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
@@ -208,7 +244,7 @@ async function startProcess(children: ChildProcess[], name: Target['name'], args
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`${name} server exited:\n${fs.readFileSync(logFile, 'utf8')}`);
     const ready = await fetch(`${url}/graphql`, { method: 'POST' }).then((response) => response.status, () => 0);
-    if (ready === 401) return { name, url };
+    if (ready === 401) return { name, url, pid: child.pid };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${name} server did not start:\n${fs.readFileSync(logFile, 'utf8')}`);
@@ -305,6 +341,12 @@ function printResult(result: ScenarioResult): void {
   const row = (label: string, m: Measurement) =>
     `  ${label.padEnd(10)} ${String(m.requestsPerSecond).padStart(9)} req/s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   errors ${m.errors + m.non2xx}`;
   process.stdout.write(`${row('ours', result.ours)}\n${row('reference', result.reference)}\n  ratio ours/reference: ${result.ratioRps} of the req/s, ${result.ratioP99}x the p99\n`);
+}
+
+function printStorm(result: StormResult): void {
+  process.stdout.write(
+    `  ${result.target.padEnd(10)} ${result.logins} logins   provisioned ${result.provisionedPercent}%   Action p50 ${result.p50} ms   p99 ${result.p99} ms   max ${result.max} ms   429s ${result.status429}   503s ${result.status503}   failed ${result.failed}   server CPU ${result.serverCpuPercent ?? '?'}% of a core   load ${result.loadAverage}\n`,
+  );
 }
 
 main().catch((error: unknown) => {
