@@ -17,6 +17,7 @@ import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { shedLoad } from './http/load-shedding';
 import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
 import { KNOWN_CODES } from './errors';
 import { LogStreamService } from './modules/auth0-logs/log-stream-service';
@@ -133,6 +134,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   app.use(
     '/graphql',
+    shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
     refuseTokensOutsideTheHeader,
     requireToken(config.auth),
     requireValidClaims(config.auth),

@@ -49,6 +49,9 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(5000),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
   HTTP_BODY_LIMIT: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb')),
+  HTTP_MAX_IN_FLIGHT: positiveInt(64),
+  HTTP_MAX_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(1000)),
+  HTTP_QUEUE_TIMEOUT_MS: positiveInt(2000),
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
@@ -117,6 +120,10 @@ export interface Config {
     bodyLimit: string;
     /** Express's `trust proxy`: set it behind ngrok or a load balancer so rate limits see the client's address. */
     trustProxy: boolean | number | string;
+    /** Load shedding on /graphql: requests served at once, requests that may wait, and for how long. */
+    maxInFlight: number;
+    maxQueue: number;
+    queueTimeoutMs: number;
   };
   rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
   /** Failed legacy password attempts allowed per window: per email, per end-user address, per machine client. */
@@ -143,7 +150,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const issuer = withTrailingSlash(issuerBase ?? `http://localhost:${e.PORT}/`);
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, bodyLimit: e.HTTP_BODY_LIMIT, trustProxy: parseTrustProxy(e.TRUST_PROXY) },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimit: e.HTTP_BODY_LIMIT,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      maxInFlight: e.HTTP_MAX_IN_FLIGHT,
+      maxQueue: e.HTTP_MAX_QUEUE,
+      queueTimeoutMs: e.HTTP_QUEUE_TIMEOUT_MS,
+    },
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, perIp: e.RATE_LIMIT_PER_IP, perUser: e.RATE_LIMIT_PER_USER, perMachine: e.RATE_LIMIT_PER_MACHINE },
     legacyAttempts: { windowMs: e.LEGACY_ATTEMPT_WINDOW_MS, perEmail: e.LEGACY_MAX_FAILURES_PER_EMAIL, perAddress: e.LEGACY_MAX_FAILURES_PER_ADDRESS, perClient: e.LEGACY_MAX_FAILURES_PER_CLIENT },
     database: {
