@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -75,7 +76,9 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: limits.tokens },
     formatError: maskInternalErrors,
-    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors()],
+    // Cache control would run a hook per resolved field to compute a cache policy nobody reads:
+    // every answer is per caller and sent with POST.
+    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -84,6 +87,8 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   const app = express();
   app.disable('x-powered-by');
+  // An ETag hashes every response body; no client revalidates POST /graphql answers.
+  app.set('etag', false);
   if (config.http.trustProxy !== false) app.set('trust proxy', config.http.trustProxy);
   // Security headers everywhere but /graphql, where a strict CSP would break the GraphQL tooling.
   const headers = helmet();
