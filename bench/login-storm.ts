@@ -1,10 +1,10 @@
 // Benchmark scenario 7: first logins through the real Post Login Action, open-loop at a fixed arrival rate.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ActionContainer } from '../src/action-runtime/action-container';
 import { runPostLogin, type LoginResult } from '../src/action-runtime/run-post-login';
 import { SimulatedTenant } from '../src/action-runtime/simulated-tenant';
+import { cpuSeconds } from './cpu';
 
 const ACTION_FILE = path.resolve(__dirname, '../actions/post-login.js');
 const FLAG = 'postgres_sync_provisioned';
@@ -106,15 +106,4 @@ export async function loginStorm(target: StormTarget, secrets: StormSecrets, rat
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** User plus system CPU time of a process, from /proc (Linux only). */
-function cpuSeconds(pid: number): number | undefined {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }

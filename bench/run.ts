@@ -15,6 +15,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/free-port';
 import { benchImport } from './import';
+import { cpuSeconds } from './cpu';
 import { loginStorm, type StormResult } from './login-storm';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -55,6 +56,8 @@ interface Measurement {
   errors: number;
   non2xx: number;
   total: number;
+  /** The server's CPU time per request, in microseconds (user + system, from /proc). */
+  cpuMicrosPerRequest?: number;
 }
 
 interface ScenarioResult {
@@ -63,6 +66,7 @@ interface ScenarioResult {
   reference: Measurement;
   ratioRps: number;
   ratioP99: number;
+  ratioCpu?: number;
 }
 
 interface Target {
@@ -147,9 +151,10 @@ async function main(): Promise<void> {
         await load(target, request(target), Math.min(2, DURATION));
         measured[target.name] = await load(target, request(target), DURATION);
       }
-      const result = { name: `${number}. ${name}`, ours: measured.ours!, reference: measured.reference!, ratioRps: 0, ratioP99: 0 };
+      const result: ScenarioResult = { name: `${number}. ${name}`, ours: measured.ours!, reference: measured.reference!, ratioRps: 0, ratioP99: 0 };
       result.ratioRps = round(result.ours.requestsPerSecond / result.reference.requestsPerSecond);
       result.ratioP99 = round(result.ours.p99 / Math.max(result.reference.p99, 0.001));
+      if (result.ours.cpuMicrosPerRequest && result.reference.cpuMicrosPerRequest) result.ratioCpu = round(result.ours.cpuMicrosPerRequest / result.reference.cpuMicrosPerRequest);
       results.push(result);
       printResult(result);
     }
@@ -318,8 +323,11 @@ async function verify(target: Target, request: autocannon.Request): Promise<void
 }
 
 async function load(target: Target, request: autocannon.Request, seconds: number): Promise<Measurement> {
+  const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
   const result = await autocannon({ url: target.url, connections: CONNECTIONS, duration: seconds, requests: [request] });
+  const cpuAfter = target.pid ? cpuSeconds(target.pid) : undefined;
   return {
+    cpuMicrosPerRequest: cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total) : undefined,
     requestsPerSecond: round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -339,8 +347,8 @@ function step(message: string): void {
 
 function printResult(result: ScenarioResult): void {
   const row = (label: string, m: Measurement) =>
-    `  ${label.padEnd(10)} ${String(m.requestsPerSecond).padStart(9)} req/s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   errors ${m.errors + m.non2xx}`;
-  process.stdout.write(`${row('ours', result.ours)}\n${row('reference', result.reference)}\n  ratio ours/reference: ${result.ratioRps} of the req/s, ${result.ratioP99}x the p99\n`);
+    `  ${label.padEnd(10)} ${String(m.requestsPerSecond).padStart(9)} req/s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   CPU ${m.cpuMicrosPerRequest ?? '?'} µs/req   errors ${m.errors + m.non2xx}`;
+  process.stdout.write(`${row('ours', result.ours)}\n${row('reference', result.reference)}\n  ratio ours/reference: ${result.ratioRps} of the req/s, ${result.ratioP99}x the p99, ${result.ratioCpu ?? '?'}x the CPU per request   (load ${os.loadavg()[0]!.toFixed(1)})\n`);
 }
 
 function printStorm(result: StormResult): void {
