@@ -1,5 +1,4 @@
 // Builds the Express app and the Apollo server from their dependencies; nothing here listens.
-import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
@@ -10,7 +9,6 @@ import helmet from 'helmet';
 import Negotiator from 'negotiator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { DevIssuer } from './auth/dev-issuer';
 import { refuseTokensOutsideTheHeader, requireToken, requireValidClaims, tokenErrorHandler, viewerOf } from './auth/require-token';
 import type { Config } from './config';
@@ -19,6 +17,7 @@ import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { shedLoad } from './http/load-shedding';
+import { logRequests } from './http/request-log';
 import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
 import { KNOWN_CODES } from './errors';
 import { LogStreamService } from './modules/auth0-logs/log-stream-service';
@@ -49,8 +48,6 @@ const CLIENT_ERROR_CODES = new Set([
 
 const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext> }> {
   const services = createServices(config, prisma);
@@ -93,25 +90,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   // Security headers everywhere but /graphql, where a strict CSP would break the GraphQL tooling.
   const headers = helmet();
   app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      // One lean line per request: no headers, so no credentials to redact on the hot path, and the
-      // URL without its query, which may hold a token or another secret (see loggableUrl).
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
+  app.use(logRequests(logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -150,7 +129,7 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
       context: async ({ req }) => ({
         viewer: viewerOf(req),
         logger: req.log,
-        requestId: String(req.id),
+        requestId: req.id,
         services,
         loaders: createLoaders(services),
       }),
@@ -161,18 +140,6 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
   app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
   return { app, apollo };
-}
-
-const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
-
-/**
- * The URL as a log may hold it: the path, with anything shaped like a JWT replaced, and never the
- * query (`?access_token=...`, a GET's variables), only the mark that there was one.
- */
-function loggableUrl(url: string): string {
-  const queryAt = url.search(/[?#]/);
-  const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(JWT_LIKE, '[redacted]');
-  return queryAt === -1 ? path : `${path}?[redacted]`;
 }
 
 function maskInternalErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
