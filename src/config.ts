@@ -49,9 +49,9 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(5000),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
   HTTP_BODY_LIMIT: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb')),
-  HTTP_MAX_IN_FLIGHT: positiveInt(64),
+  HTTP_MAX_IN_FLIGHT: positiveInt(128),
   HTTP_MAX_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(1000)),
-  HTTP_QUEUE_TIMEOUT_MS: positiveInt(2000),
+  HTTP_QUEUE_TIMEOUT_MS: positiveInt(3000),
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   AUTH0_CLOCK_TOLERANCE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(600).default(60)),
   // Auth0's longest access-token lifetime is 30 days (2592000 s).
   AUTH0_MAX_TOKEN_AGE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().max(2_592_000).default(86_400)),
+  VERIFIED_TOKEN_CACHE_ENTRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
 });
 
 export const DEV_AUDIENCE = 'https://auth0-postgres-sync.local/api';
@@ -101,6 +102,8 @@ export interface Config {
     jwksCacheMaxAgeMs: number;
     /** The least time between two JWKS fetches for an unknown key id (key rotation). */
     jwksCooldownMs: number;
+    /** Tokens whose signature verified, remembered until they expire (0: verify every request). */
+    verifiedTokenCacheEntries: number;
     /** The shared secret of the Auth0 Log Stream webhook; unset, the webhook is not served. */
     logStreamToken: string | undefined;
     /** How far our clock and the issuer's may disagree: for `exp`, and for an `iat` in the future. */
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
+      verifiedTokenCacheEntries: e.VERIFIED_TOKEN_CACHE_ENTRIES,
       logStreamToken: e.AUTH0_LOG_STREAM_TOKEN,
       clockToleranceS: e.AUTH0_CLOCK_TOLERANCE_S,
       maxTokenAgeS: e.AUTH0_MAX_TOKEN_AGE_S,

@@ -6,7 +6,11 @@ export interface LoadSheddingOptions {
   maxInFlight: number;
   /** Requests that may wait; one more is refused at once. */
   maxQueue: number;
-  /** A request that waited this long is refused rather than served too late for its caller. */
+  /**
+   * A request expected to wait longer is refused at once (expected wait: its place in the queue
+   * times the interval between completions measured while saturated); one that waited this long
+   * anyway is refused rather than served too late for its caller.
+   */
   maxWaitMs: number;
   retryAfterSeconds: string;
 }
@@ -25,6 +29,9 @@ interface Waiting {
 export function shedLoad(options: LoadSheddingOptions): RequestHandler {
   let inFlight = 0;
   const queue: Waiting[] = [];
+  // Milliseconds between two completions while requests were queued (0 until measured).
+  let serviceIntervalMs = 0;
+  let lastCompletion = 0;
 
   const refuse = (res: Response, message: string) => {
     res
@@ -35,6 +42,9 @@ export function shedLoad(options: LoadSheddingOptions): RequestHandler {
 
   const release = () => {
     inFlight -= 1;
+    const now = performance.now();
+    if (queue.length > 0 && lastCompletion > 0) serviceIntervalMs = serviceIntervalMs === 0 ? now - lastCompletion : serviceIntervalMs * 0.9 + (now - lastCompletion) * 0.1;
+    lastCompletion = now;
     while (inFlight < options.maxInFlight && queue.length > 0) {
       const next = queue.shift()!;
       clearTimeout(next.timer);
@@ -50,7 +60,9 @@ export function shedLoad(options: LoadSheddingOptions): RequestHandler {
       next();
     };
     if (inFlight < options.maxInFlight) return start();
-    if (queue.length >= options.maxQueue) return refuse(res, 'The server is at capacity; retry after the time in Retry-After.');
+    if (queue.length >= options.maxQueue || (queue.length + 1) * serviceIntervalMs > options.maxWaitMs) {
+      return refuse(res, 'The server is at capacity; retry after the time in Retry-After.');
+    }
     const waiting: Waiting = {
       res,
       start,
