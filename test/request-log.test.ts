@@ -26,8 +26,11 @@ it('loses no request line at shutdown: SIGTERM right after a burst, and every re
       ids.map((id) => fetch(`http://127.0.0.1:${port}/graphql?ignored=query`, { method: 'POST', headers: { 'x-request-id': id, 'content-type': 'application/json' }, body: '{}' }).then((response) => response.status)),
     );
     expect(new Set(statuses)).toEqual(new Set([401]));
+    // 'close' comes once the child's output has been read to its end ('exit' may come before).
+    const closed = new Promise<void>((resolve) => server.child.once('close', () => resolve()));
     server.signal('SIGTERM');
     expect(await server.exited).toBe(0);
+    await closed;
 
     const lines = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg?: string; req?: { id?: string; url?: string } });
     const logged = lines.filter((line) => line.msg === 'request completed' && line.req?.id?.startsWith(`burst-${process.pid}-`));
