@@ -29,11 +29,14 @@ const PAGE = `
 
 interface Body {
   operationName?: string;
+  query?: string;
   variables?: Record<string, any>;
 }
 
 async function handle(claims: JWTPayload, body: Body): Promise<unknown> {
-  switch (body.operationName) {
+  // The Post Login Action sends its mutation without an operationName.
+  const operation = body.operationName ?? (/^\s*mutation AddUser\b/.test(body.query ?? '') ? 'AddUser' : undefined);
+  switch (operation) {
     case 'AddUser': {
       if (claims.gty !== 'client-credentials' || !String(claims.scope ?? '').split(' ').includes('create:users')) return { errors: [{ message: 'forbidden', extensions: { code: 'FORBIDDEN' } }] };
       const input = body.variables?.input ?? {};

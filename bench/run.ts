@@ -15,7 +15,9 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
 import { freePort } from '../test/support/free-port';
 import { EXPORT_SHAPES } from './auth0-export';
+import { cpuSeconds } from './cpu';
 import { benchImport, type ImportBenchResult } from './import';
+import { loginStorm, type StormResult } from './login-storm';
 
 const ROOT = path.resolve(__dirname, '..');
 const AUDIENCE = 'https://bench.example/api';
@@ -28,7 +30,9 @@ const { values: flags } = parseArgs({
     transactions: { type: 'string', default: '1000000' },
     'deep-pages': { type: 'string', default: '1000' },
     'import-users': { type: 'string', default: '1000000' },
-    scenarios: { type: 'string', default: '1,2,3,4,5,6' },
+    scenarios: { type: 'string', default: '1,2,3,4,5,6,7' },
+    'storm-rates': { type: 'string', default: '50,200,500' },
+    'storm-seconds': { type: 'string', default: '30' },
     smoke: { type: 'boolean', default: false },
     profile: { type: 'string' },
     out: { type: 'string' },
@@ -43,6 +47,8 @@ const DEEP_PAGES = smoke ? 20 : Number(flags['deep-pages']);
 const PAGE_SIZE = 50;
 // The heavy user holds enough transactions for the deep page plus a full page after it.
 const HEAVY = (DEEP_PAGES + 1) * PAGE_SIZE + 50;
+const STORM_RATES = (smoke ? '20,50' : flags['storm-rates']).split(',').map(Number);
+const STORM_SECONDS = smoke ? 2 : Number(flags['storm-seconds']);
 
 interface Measurement {
   requestsPerSecond: number;
@@ -51,6 +57,8 @@ interface Measurement {
   errors: number;
   non2xx: number;
   total: number;
+  /** The server's CPU time per request, in microseconds (user + system, from /proc). */
+  cpuMicrosPerRequest?: number;
 }
 
 interface ScenarioResult {
@@ -59,11 +67,13 @@ interface ScenarioResult {
   reference: Measurement;
   ratioRps: number;
   ratioP99: number;
+  ratioCpu?: number;
 }
 
 interface Target {
   name: 'ours' | 'reference';
   url: string;
+  pid?: number;
 }
 
 async function main(): Promise<void> {
@@ -94,6 +104,18 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MACHINE: '100000000',
       LOG_PRETTY: 'false',
     }, dir);
+    const wanted = new Set(flags.scenarios.split(',').map((s) => Number(s.trim())));
+    // Scenario 7 meets the server as deployed: the default configuration, rate limits included.
+    const oursDefaults = wanted.has(7)
+      ? await startProcess(children, 'ours', [...profileArgs, '--import', 'tsx', 'src/main.ts'], {
+          NODE_ENV: 'production',
+          DATABASE_URL: databaseUrl,
+          AUTH0_ISSUER_BASE_URL: issuer.url,
+          AUTH0_AUDIENCE: AUDIENCE,
+          CURSOR_SECRET: 'bench-cursor-secret-bench-cursor-secret',
+          LOG_PRETTY: 'false',
+        }, dir, 'ours-defaults')
+      : undefined;
     const reference = await startProcess(children, 'reference', ['--import', 'tsx', 'bench/reference-server.ts'], {
       DATABASE_URL: databaseUrl,
       ISSUER: issuer.url,
@@ -104,7 +126,6 @@ async function main(): Promise<void> {
     const userTokens = await Promise.all(Array.from({ length: Math.min(USERS, 2000) }, (_, i) => issuer.dev.sign({ kind: 'user', sub: `bench|${i + 2}` })));
     const heavyToken = await issuer.dev.sign({ kind: 'user', sub: 'bench|1' });
 
-    const wanted = new Set(flags.scenarios.split(',').map((s) => Number(s.trim())));
     const results: ScenarioResult[] = [];
     let storm = 0;
     const scenarios: Array<[number, string, (target: Target) => autocannon.Request]> = [
@@ -131,9 +152,10 @@ async function main(): Promise<void> {
         await load(target, request(target), Math.min(2, DURATION));
         measured[target.name] = await load(target, request(target), DURATION);
       }
-      const result = { name: `${number}. ${name}`, ours: measured.ours!, reference: measured.reference!, ratioRps: 0, ratioP99: 0 };
+      const result: ScenarioResult = { name: `${number}. ${name}`, ours: measured.ours!, reference: measured.reference!, ratioRps: 0, ratioP99: 0 };
       result.ratioRps = round(result.ours.requestsPerSecond / result.reference.requestsPerSecond);
       result.ratioP99 = round(result.ours.p99 / Math.max(result.reference.p99, 0.001));
+      if (result.ours.cpuMicrosPerRequest && result.reference.cpuMicrosPerRequest) result.ratioCpu = round(result.ours.cpuMicrosPerRequest / result.reference.cpuMicrosPerRequest);
       results.push(result);
       printResult(result);
     }
@@ -149,11 +171,30 @@ async function main(): Promise<void> {
       }
     }
 
+    const stormResults: StormResult[] = [];
+    if (oursDefaults) {
+      const secrets = { AUTH0_DOMAIN: issuer.url, CLIENT_ID: issuer.dev.client.id, CLIENT_SECRET: issuer.dev.client.secret, API_AUDIENCE: AUDIENCE };
+      const runId = Date.now().toString(36);
+      for (const [index, rate] of STORM_RATES.entries()) {
+        step(`scenario 7: first logins through the Post Login Action, ${rate}/s for ${STORM_SECONDS} s, one address, default configuration`);
+        const order = index % 2 === 0 ? [oursDefaults, reference] : [reference, oursDefaults];
+        for (const target of order) {
+          const stormTarget = { name: target.name, url: `${target.url}/graphql`, pid: target.pid };
+          // A short unmeasured run first, as for the other scenarios: pools open, code gets compiled.
+          await loginStorm(stormTarget, secrets, rate, Math.min(2, STORM_SECONDS), `${runId}-warm`);
+          const result = await loginStorm(stormTarget, secrets, rate, STORM_SECONDS, runId);
+          stormResults.push(result);
+          printStorm(result);
+        }
+      }
+    }
+
     const report = {
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg(), node: process.version },
       settings: { duration: DURATION, connections: CONNECTIONS, users: USERS, transactions: TRANSACTIONS, deepPages: DEEP_PAGES, smoke },
       results,
+      storm: stormResults,
       import: importResults,
     };
     const out = flags.out ?? path.join(ROOT, 'bench', 'results', `${report.date.replace(/[:.]/g, '-')}.json`);
@@ -199,11 +240,11 @@ async function startIssuer(): Promise<{ url: string; dev: DevIssuer; server: Ser
   return { url, dev, server };
 }
 
-async function startProcess(children: ChildProcess[], name: Target['name'], args: string[], env: Record<string, string>, logDir: string): Promise<Target> {
+async function startProcess(children: ChildProcess[], name: Target['name'], args: string[], env: Record<string, string>, logDir: string, logName: string = name): Promise<Target> {
   const port = await freePort();
   // Output goes to a file, as it would to a log shipper: a pipe read by this busy load generator
   // would block the server's synchronous log writes and measure the bench, not the server.
-  const logFile = path.join(logDir, `${name}.log`);
+  const logFile = path.join(logDir, `${logName}.log`);
   const out = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
@@ -212,7 +253,7 @@ async function startProcess(children: ChildProcess[], name: Target['name'], args
   for (let attempt = 0; attempt < 300; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`${name} server exited:\n${fs.readFileSync(logFile, 'utf8')}`);
     const ready = await fetch(`${url}/graphql`, { method: 'POST' }).then((response) => response.status, () => 0);
-    if (ready === 401) return { name, url };
+    if (ready === 401) return { name, url, pid: child.pid };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${name} server did not start:\n${fs.readFileSync(logFile, 'utf8')}`);
@@ -286,8 +327,11 @@ async function verify(target: Target, request: autocannon.Request): Promise<void
 }
 
 async function load(target: Target, request: autocannon.Request, seconds: number): Promise<Measurement> {
+  const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
   const result = await autocannon({ url: target.url, connections: CONNECTIONS, duration: seconds, requests: [request] });
+  const cpuAfter = target.pid ? cpuSeconds(target.pid) : undefined;
   return {
+    cpuMicrosPerRequest: cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total) : undefined,
     requestsPerSecond: round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -307,8 +351,14 @@ function step(message: string): void {
 
 function printResult(result: ScenarioResult): void {
   const row = (label: string, m: Measurement) =>
-    `  ${label.padEnd(10)} ${String(m.requestsPerSecond).padStart(9)} req/s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   errors ${m.errors + m.non2xx}`;
-  process.stdout.write(`${row('ours', result.ours)}\n${row('reference', result.reference)}\n  ratio ours/reference: ${result.ratioRps} of the req/s, ${result.ratioP99}x the p99\n`);
+    `  ${label.padEnd(10)} ${String(m.requestsPerSecond).padStart(9)} req/s   p50 ${String(m.p50).padStart(5)} ms   p99 ${String(m.p99).padStart(5)} ms   CPU ${m.cpuMicrosPerRequest ?? '?'} µs/req   errors ${m.errors + m.non2xx}`;
+  process.stdout.write(`${row('ours', result.ours)}\n${row('reference', result.reference)}\n  ratio ours/reference: ${result.ratioRps} of the req/s, ${result.ratioP99}x the p99, ${result.ratioCpu ?? '?'}x the CPU per request   (load ${os.loadavg()[0]!.toFixed(1)})\n`);
+}
+
+function printStorm(result: StormResult): void {
+  process.stdout.write(
+    `  ${result.target.padEnd(10)} ${result.logins} logins   provisioned ${result.provisionedPercent}%   Action p50 ${result.p50} ms   p99 ${result.p99} ms   max ${result.max} ms   429s ${result.status429}   503s ${result.status503}   failed ${result.failed}   server CPU ${result.serverCpuPercent ?? '?'}% of a core   load ${result.loadAverage}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,16 +1,14 @@
 // Builds the Express app and the Apollo server from their dependencies; nothing here listens.
-import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import Negotiator from 'negotiator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { DevIssuer } from './auth/dev-issuer';
 import { refuseTokensOutsideTheHeader, requireToken, requireValidClaims, tokenErrorHandler, viewerOf } from './auth/require-token';
 import type { Config } from './config';
@@ -18,6 +16,9 @@ import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { shedLoad } from './http/load-shedding';
+import { logRequests } from './http/request-log';
+import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
 import { KNOWN_CODES } from './errors';
 import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
@@ -48,8 +49,6 @@ const CLIENT_ERROR_CODES = new Set([
 const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
   const services = createServices(config, prisma, logger);
   const { limits } = config.graphql;
@@ -74,7 +73,9 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
     validationRules: armor.validationRules,
     parseOptions: { maxTokens: limits.tokens },
     formatError: maskInternalErrors,
-    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors()],
+    // Cache control would run a hook per resolved field to compute a cache policy nobody reads:
+    // every answer is per caller and sent with POST.
+    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -83,29 +84,13 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   const app = express();
   app.disable('x-powered-by');
+  // An ETag hashes every response body; no client revalidates POST /graphql answers.
+  app.set('etag', false);
   if (config.http.trustProxy !== false) app.set('trust proxy', config.http.trustProxy);
   // Security headers everywhere but /graphql, where a strict CSP would break the GraphQL tooling.
   const headers = helmet();
   app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      // One lean line per request: no headers, so no credentials to redact on the hot path, and the
-      // URL without its query, which may hold a token or another secret (see loggableUrl).
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
+  app.use(logRequests(logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -133,39 +118,28 @@ export async function createApp({ config, prisma, logger, devIssuer, readiness =
 
   app.use(
     '/graphql',
-    rateLimitPerIp(config),
+    shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
     refuseTokensOutsideTheHeader,
     requireToken(config.auth),
     requireValidClaims(config.auth),
-    rateLimitPerCaller(config),
+    limitPerSubject(config.rateLimit),
     refuseUntilReady(readiness),
     express.json({ limit: config.http.bodyLimit }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         viewer: viewerOf(req),
         logger: req.log,
-        requestId: String(req.id),
+        requestId: req.id,
         services,
         loaders: createLoaders(services),
       }),
     }),
   );
 
+  app.use(limitFailedTokensPerIp(config.rateLimit));
   app.use(tokenErrorHandler(config.auth));
   app.use(lastResortErrorHandler);
   return { app, apollo, services };
-}
-
-const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g;
-
-/**
- * The URL as a log may hold it: the path, with anything shaped like a JWT replaced, and never the
- * query (`?access_token=...`, a GET's variables), only the mark that there was one.
- */
-function loggableUrl(url: string): string {
-  const queryAt = url.search(/[?#]/);
-  const path = (queryAt === -1 ? url : url.slice(0, queryAt)).replace(JWT_LIKE, '[redacted]');
-  return queryAt === -1 ? path : `${path}?[redacted]`;
 }
 
 function maskInternalErrors(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -251,28 +225,6 @@ function refuseUntilReady(readiness: Readiness): RequestHandler {
     if (readiness.isReady()) return next();
     res.status(503).set('retry-after', RETRY_AFTER_SECONDS).json({ errors: [UNAVAILABLE] });
   };
-}
-
-const tooManyRequests: RequestHandler = (_req, res) => {
-  res.status(429).json({ errors: [{ message: 'Too many requests; slow down and retry after the time in Retry-After.', extensions: { code: 'RATE_LIMITED' } }] });
-};
-
-/** Before the token is checked, so that floods of bad tokens are limited too. */
-function rateLimitPerIp(config: Config): RequestHandler {
-  return rateLimit({ windowMs: config.rateLimit.windowMs, limit: config.rateLimit.perIp, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooManyRequests });
-}
-
-/** Per token subject; machine clients get a budget large enough for a sign-up storm. */
-function rateLimitPerCaller(config: Config): RequestHandler {
-  const isMachine = (req: express.Request) => viewerOf(req).kind === 'machine';
-  return rateLimit({
-    windowMs: config.rateLimit.windowMs,
-    limit: (req) => (isMachine(req) ? config.rateLimit.perMachine : config.rateLimit.perUser),
-    keyGenerator: (req) => `sub:${viewerOf(req).claims.sub}`,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: tooManyRequests,
-  });
 }
 
 // Body-parser failures (bad JSON, too large) keep their status; anything else is a masked 500.

@@ -57,10 +57,13 @@ const EnvSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(5000),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
   HTTP_BODY_LIMIT: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 100kb').default('100kb')),
+  HTTP_MAX_IN_FLIGHT: positiveInt(128),
+  HTTP_MAX_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(1000)),
+  HTTP_QUEUE_TIMEOUT_MS: positiveInt(3000),
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
-  RATE_LIMIT_PER_MACHINE: positiveInt(6000),
+  RATE_LIMIT_PER_MACHINE: positiveInt(60_000),
   DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(5000),
   DATABASE_POOL_TIMEOUT_MS: positiveInt(3000),
   DATABASE_RETRY_MAX_MS: positiveInt(30_000),
@@ -70,6 +73,7 @@ const EnvSchema = z.object({
   AUTH0_CLOCK_TOLERANCE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(600).default(60)),
   // Auth0's longest access-token lifetime is 30 days (2592000 s).
   AUTH0_MAX_TOKEN_AGE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().max(2_592_000).default(86_400)),
+  VERIFIED_TOKEN_CACHE_ENTRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
 });
 
 export const DEV_AUDIENCE = 'https://auth0-postgres-sync.local/api';
@@ -108,6 +112,8 @@ export interface Config {
     jwksCacheMaxAgeMs: number;
     /** The least time between two JWKS fetches for an unknown key id (key rotation). */
     jwksCooldownMs: number;
+    /** Tokens whose signature verified, remembered until they expire (0: verify every request). */
+    verifiedTokenCacheEntries: number;
     /** The shared secret of the Auth0 Log Stream webhook; unset, the webhook is not served. */
     logStreamToken: string | undefined;
     /** How far our clock and the issuer's may disagree: for `exp`, and for an `iat` in the future. */
@@ -127,6 +133,10 @@ export interface Config {
     bodyLimit: string;
     /** Express's `trust proxy`: set it behind ngrok or a load balancer so rate limits see the client's address. */
     trustProxy: boolean | number | string;
+    /** Load shedding on /graphql: requests served at once, requests that may wait, and for how long. */
+    maxInFlight: number;
+    maxQueue: number;
+    queueTimeoutMs: number;
   };
   rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
   /** Failed legacy password attempts allowed per window: per email, per end-user address, per machine client. */
@@ -164,7 +174,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const issuer = withTrailingSlash(issuerBase ?? `http://localhost:${e.PORT}/`);
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, bodyLimit: e.HTTP_BODY_LIMIT, trustProxy: parseTrustProxy(e.TRUST_PROXY) },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimit: e.HTTP_BODY_LIMIT,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      maxInFlight: e.HTTP_MAX_IN_FLIGHT,
+      maxQueue: e.HTTP_MAX_QUEUE,
+      queueTimeoutMs: e.HTTP_QUEUE_TIMEOUT_MS,
+    },
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, perIp: e.RATE_LIMIT_PER_IP, perUser: e.RATE_LIMIT_PER_USER, perMachine: e.RATE_LIMIT_PER_MACHINE },
     legacyAttempts: { windowMs: e.LEGACY_ATTEMPT_WINDOW_MS, perEmail: e.LEGACY_MAX_FAILURES_PER_EMAIL, perAddress: e.LEGACY_MAX_FAILURES_PER_ADDRESS, perClient: e.LEGACY_MAX_FAILURES_PER_CLIENT },
     database: {
@@ -190,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
+      verifiedTokenCacheEntries: e.VERIFIED_TOKEN_CACHE_ENTRIES,
       logStreamToken: e.AUTH0_LOG_STREAM_TOKEN,
       clockToleranceS: e.AUTH0_CLOCK_TOLERANCE_S,
       maxTokenAgeS: e.AUTH0_MAX_TOKEN_AGE_S,

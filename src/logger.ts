@@ -21,5 +21,7 @@ export function createLogger(options: { level: string; pretty: boolean }, destin
   if (options.pretty) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } });
   }
-  return pino(base);
+  // Written asynchronously: a request never waits for stdout. pino flushes what is pending
+  // synchronously when the process exits, so shutdown loses no line.
+  return pino(base, pino.destination({ dest: 1, sync: false }));
 }

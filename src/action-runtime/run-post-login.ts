@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import vm from 'node:vm';
+import type { ActionContainer } from './action-container';
 import type { SimulatedTenant, TenantUser } from './simulated-tenant';
 
 // Auth0 ends a trigger that runs longer than this.
@@ -23,6 +24,8 @@ export interface LoginOptions {
   /** `oauth2-refresh-token` for a refresh-token exchange. */
   protocol?: string;
   audience?: string;
+  /** A warm container to run in (the bench's storms); by default the Action is loaded afresh. */
+  container?: ActionContainer;
 }
 
 export interface LoginResult {
@@ -80,7 +83,9 @@ export async function runPostLogin(options: LoginOptions): Promise<LoginResult> 
     },
   };
 
-  const onExecutePostLogin = loadAction(options.actionFile, logs, recordingFetch(httpCalls));
+  const onExecutePostLogin = options.container
+    ? options.container.bind(logs, recordingFetch(httpCalls))
+    : loadAction(options.actionFile, logs, recordingFetch(httpCalls));
   const started = Date.now();
   let timedOut = false;
   let threw: unknown;
@@ -116,10 +121,10 @@ function requireExisting(options: LoginOptions): TenantUser {
   return user;
 }
 
-type OnExecutePostLogin = (event: unknown, api: unknown) => Promise<void>;
+export type OnExecutePostLogin = (event: unknown, api: unknown) => Promise<void>;
 
 /** A CommonJS module in a fresh context: Node's globals and built-in modules, no npm packages. */
-export function loadAction(file: string, logs: string[], fetchImpl: typeof fetch): OnExecutePostLogin {
+export function loadAction(file: string, logs: { push(line: string): unknown }, fetchImpl: typeof fetch): OnExecutePostLogin {
   const code = fs.readFileSync(file, 'utf8');
   const module = { exports: {} as Record<string, unknown> };
   const hostRequire = createRequire(file);

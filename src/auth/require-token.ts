@@ -1,8 +1,11 @@
-// Verifies the bearer token of every request it guards: RS256, issuer, audience, keys from the JWKS.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { auth, InvalidRequestError, UnauthorizedError } from 'express-oauth2-jwt-bearer';
+// Verifies the bearer token of every request it guards: RS256, issuer, audience, keys from the JWKS (see verify-token.ts).
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { InvalidRequestError, UnauthorizedError } from 'express-oauth2-jwt-bearer';
 import type { Config } from '../config';
+import { createTokenVerifier } from './verify-token';
 import { tokenClaimsParser, viewerFromClaims, type Viewer } from './viewer';
+
+const BEARER = /^Bearer (.+)$/i;
 
 declare global {
   namespace Express {
@@ -15,7 +18,7 @@ declare global {
 
 /**
  * The token comes from one `Authorization` header and nowhere else (RFC 6750 also allows the URL
- * query and a form body, which express-oauth2-jwt-bearer reads): a token in a URL ends up in logs,
+ * query and a form body): a token in a URL ends up in logs,
  * proxies and browser history. Two `Authorization` headers are refused too: Node keeps only the
  * first in `req.headers`, so which one was meant would be a guess. Both answer 400 invalid_request.
  */
@@ -30,24 +33,32 @@ export const refuseTokensOutsideTheHeader: RequestHandler = (req, _res, next) =>
 };
 
 export function requireToken(config: Config['auth']): RequestHandler {
-  return auth({
-    issuer: config.issuer,
-    jwksUri: config.jwksUri,
-    audience: config.audience,
-    tokenSigningAlg: 'RS256',
-    // Known keys keep verifying from the cache while the JWKS is unreachable; an unknown key id
-    // (rotation) refetches it, at most once per cooldown.
-    cacheMaxAge: config.jwksCacheMaxAgeMs,
-    cooldownDuration: config.jwksCooldownMs,
-    timeoutDuration: 5000,
-    // Setting maxTokenAge is what makes the library check `iat` at all: an `iat` later than now plus
-    // the tolerance, or older than the age, is refused (401), as is a token without `iat`.
-    clockTolerance: config.clockToleranceS,
-    maxTokenAge: config.maxTokenAgeS,
-    // A request with a bad token must be refused, never treated as anonymous.
-    authRequired: true,
-    dpop: { enabled: false },
-  });
+  const verify = createTokenVerifier(config);
+  // A request with a bad token is refused, never treated as anonymous.
+  return (req, _res, next) => {
+    let token: string;
+    try {
+      token = bearerToken(req);
+    } catch (error) {
+      return next(error);
+    }
+    verify(token).then(
+      (verified) => {
+        req.auth = verified;
+        next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+/** The token of the Authorization header (refuseTokensOutsideTheHeader has refused any other place). */
+function bearerToken(req: Request): string {
+  const header = req.headers.authorization;
+  if (header === undefined) throw new UnauthorizedError();
+  const match = header.split(' ').length === 2 ? BEARER.exec(header) : null;
+  if (!match) throw new InvalidRequestError('', false);
+  return match[1]!;
 }
 
 /**
