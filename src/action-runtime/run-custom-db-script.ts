@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import vm from 'node:vm';
-import type { HttpCall } from './run-post-login';
+import { recordingFetch, type HttpCall } from './run-post-login';
 
 // Auth0 stops a script after about 20 s, and refuses scripts over 100 kB.
 export const SCRIPT_LIMIT_MS = 20_000;
@@ -85,7 +85,7 @@ export async function runCustomDbScript(options: RunScriptOptions): Promise<Scri
     ValidationError,
     UnauthorizedError,
     console: { log, info: log, warn: log, error: log },
-    fetch: recordingFetch(options.fetchImpl ?? fetch, httpCalls),
+    fetch: recordingFetch(httpCalls, options.fetchImpl),
     require: (name: string) => {
       if (!isBuiltin(name)) throw new Error(`Cannot find module '${name}': the scripts use no npm modules`);
       return hostRequire(name);
@@ -148,20 +148,4 @@ export async function runCustomDbScript(options: RunScriptOptions): Promise<Scri
   clearTimeout(timer);
   if (!result.timedOut && result.callbacks === 0 && !result.error) result.error = new Error('the script ended without calling back');
   return result;
-}
-
-function recordingFetch(fetchImpl: typeof fetch, calls: HttpCall[]): typeof fetch {
-  return async (input, init) => {
-    const started = Date.now();
-    const url = String(input instanceof Request ? input.url : input);
-    const method = init?.method ?? 'GET';
-    try {
-      const response = await fetchImpl(input, init);
-      calls.push({ method, url, status: response.status, durationMs: Date.now() - started });
-      return response;
-    } catch (error) {
-      calls.push({ method, url, status: 'failed', durationMs: Date.now() - started });
-      throw error;
-    }
-  };
 }

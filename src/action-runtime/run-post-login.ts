@@ -155,13 +155,14 @@ export function loadAction(file: string, logs: { push(line: string): unknown }, 
   return handler as OnExecutePostLogin;
 }
 
-function recordingFetch(calls: HttpCall[]): typeof fetch {
+/** The sandbox's fetch: the real one (or `fetchImpl`), recording each call's URL, status and time for the simulations' output. */
+export function recordingFetch(calls: HttpCall[], fetchImpl: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
     const started = Date.now();
     const url = String(input instanceof Request ? input.url : input);
     const method = init?.method ?? 'GET';
     try {
-      const response = await fetch(input, init);
+      const response = await fetchImpl(input, init);
       calls.push({ method, url, status: response.status, durationMs: Date.now() - started });
       return response;
     } catch (error) {
