@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import vm from 'node:vm';
-import { recordingFetch, type HttpCall } from './run-post-login';
+import { NODE_GLOBALS, recordingFetch, type HttpCall } from './run-post-login';
 
 // Auth0 stops a script after about 20 s, and refuses scripts over 100 kB.
 export const SCRIPT_LIMIT_MS = 20_000;
@@ -90,15 +90,7 @@ export async function runCustomDbScript(options: RunScriptOptions): Promise<Scri
       if (!isBuiltin(name)) throw new Error(`Cannot find module '${name}': the scripts use no npm modules`);
       return hostRequire(name);
     },
-    AbortSignal,
-    AbortController,
-    URL,
-    URLSearchParams,
-    TextEncoder,
-    TextDecoder,
-    Buffer,
-    setTimeout,
-    clearTimeout,
+    ...NODE_GLOBALS,
   });
   const script = compileScript(options.file, sandbox);
 

@@ -9,6 +9,20 @@ import type { SimulatedTenant, TenantUser } from './simulated-tenant';
 // Auth0 ends a trigger that runs longer than this.
 export const TRIGGER_LIMIT_MS = 20_000;
 
+/** The Node globals Auth0's runtime gives its code (beyond `console`, `fetch` and `require`), shared by both sandboxes. */
+export const NODE_GLOBALS = {
+  AbortSignal,
+  AbortController,
+  URL,
+  URLSearchParams,
+  TextEncoder,
+  TextDecoder,
+  Buffer,
+  setTimeout,
+  clearTimeout,
+  structuredClone,
+};
+
 export interface HttpCall {
   method: string;
   url: string;
@@ -138,16 +152,7 @@ export function loadAction(file: string, logs: { push(line: string): unknown }, 
     },
     console: { log, info: log, warn: log, error: log },
     fetch: fetchImpl,
-    AbortSignal,
-    AbortController,
-    URL,
-    URLSearchParams,
-    TextEncoder,
-    TextDecoder,
-    Buffer,
-    setTimeout,
-    clearTimeout,
-    structuredClone,
+    ...NODE_GLOBALS,
   };
   vm.runInNewContext(`(function (exports, require, module) {\n${code}\n})(exports, require, module);`, sandbox, { filename: file });
   const handler = module.exports.onExecutePostLogin;
