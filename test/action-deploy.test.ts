@@ -23,10 +23,7 @@ afterEach(() => mgmt.close());
 function env(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
-    AUTH0_DOMAIN: mgmt.domain,
-    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+    ...mgmt.env,
     ACTION_CLIENT_ID: 'action-client-id',
     ACTION_CLIENT_SECRET: actionSecret,
     AUTH0_AUDIENCE: 'https://api.example.com/',

@@ -16,10 +16,7 @@ afterEach(() => mgmt.close());
 
 function env(): NodeJS.ProcessEnv {
   return {
-    AUTH0_DOMAIN: mgmt.domain,
-    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+    ...mgmt.env,
     ACTION_CLIENT_ID: 'action-client-id',
     ACTION_CLIENT_SECRET: actionSecret,
     AUTH0_AUDIENCE: 'https://api.example.com/',

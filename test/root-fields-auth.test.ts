@@ -100,7 +100,7 @@ let mgmt: ManagementApiStandIn;
 beforeAll(async () => {
   mgmt = await startManagementApi();
   server = await startTestServer({
-    env: { AUTH0_DOMAIN: mgmt.domain, AUTH0_MGMT_CLIENT_ID: mgmt.client.id, AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret, AUTH0_MANAGEMENT_ORIGIN: mgmt.origin },
+    env: mgmt.env,
   });
 });
 afterAll(async () => {

@@ -123,11 +123,8 @@ describe('npm run users:reconcile -- --watch', () => {
       {
         EMBEDDED_POSTGRES_DIR: dataDir,
         EMBEDDED_POSTGRES_PORT: String(await freePort()),
-        AUTH0_DOMAIN: mgmt.domain,
+        ...mgmt.env,
         AUTH0_AUDIENCE: 'https://api.example.com/',
-        AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-        AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-        AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
         RECONCILE_INTERVAL_MS: '600000',
       },
       ['--watch'],

@@ -21,7 +21,7 @@ let server: TestServer;
 beforeAll(async () => {
   mgmt = await startManagementApi();
   server = await startTestServer({
-    env: { AUTH0_DOMAIN: mgmt.domain, AUTH0_MGMT_CLIENT_ID: mgmt.client.id, AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret, AUTH0_MANAGEMENT_ORIGIN: mgmt.origin },
+    env: mgmt.env,
   });
 });
 afterAll(async () => {
@@ -54,11 +54,8 @@ async function usersPush(): Promise<{ code: number; out: string }> {
   const env = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: server.database.url,
-    AUTH0_DOMAIN: mgmt.domain,
+    ...mgmt.env,
     AUTH0_AUDIENCE: 'https://api.example.com/',
-    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/users-push.ts'], { cwd: ROOT, env });
@@ -173,10 +170,7 @@ it('npm start runs the worker: a SQL change reaches Auth0 without any command, a
     DATABASE_URL: server.database.url,
     AUTH0_ISSUER_BASE_URL: server.issuer.url,
     AUTH0_AUDIENCE: TEST_AUDIENCE,
-    AUTH0_DOMAIN: mgmt.domain,
-    AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-    AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-    AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
+    ...mgmt.env,
     USERS_PUSH_INTERVAL_MS: '50',
   });
   try {

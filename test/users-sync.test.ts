@@ -33,11 +33,8 @@ const tenantUser = (i: number, updatedAt: string) => ({
 const env = () => ({
   PATH: process.env.PATH ?? '',
   DATABASE_URL: database.url,
-  AUTH0_DOMAIN: mgmt.domain,
+  ...mgmt.env,
   AUTH0_AUDIENCE: 'https://api.example.com/',
-  AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
-  AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-  AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
   BACKFILL_POLL_MS: '10',
 });
 

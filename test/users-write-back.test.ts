@@ -17,10 +17,7 @@ beforeAll(async () => {
   mgmt = await startManagementApi();
   server = await startTestServer({
     env: {
-      AUTH0_DOMAIN: mgmt.domain,
-      AUTH0_MGMT_CLIENT_ID: mgmt.client.id,
-      AUTH0_MGMT_CLIENT_SECRET: mgmt.client.secret,
-      AUTH0_MANAGEMENT_ORIGIN: mgmt.origin,
+      ...mgmt.env,
       AUTH0_WRITE_TIMEOUT_MS: '2000',
       AUTH0_LOG_STREAM_TOKEN: LOG_STREAM_TOKEN,
     },

@@ -54,6 +54,8 @@ export interface ManagementApiStandIn {
   origin: string;
   domain: string;
   client: { id: string; secret: string };
+  /** The settings that point our commands and server at this stand-in (the SDK's requests go to `origin`). */
+  env: { AUTH0_DOMAIN: string; AUTH0_MANAGEMENT_ORIGIN: string; AUTH0_MGMT_CLIENT_ID: string; AUTH0_MGMT_CLIENT_SECRET: string };
   calls: RecordedCall[];
   actions: Map<string, StoredAction>;
   bindings: Binding[];
@@ -399,10 +401,12 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  const listeningOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin: listeningOrigin,
     domain,
     client,
+    env: { AUTH0_DOMAIN: domain, AUTH0_MANAGEMENT_ORIGIN: listeningOrigin, AUTH0_MGMT_CLIENT_ID: client.id, AUTH0_MGMT_CLIENT_SECRET: client.secret },
     calls,
     actions,
     bindings,
