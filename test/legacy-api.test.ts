@@ -157,6 +157,17 @@ describe('over-long passwords', () => {
   });
 });
 
+it('a stored hash the library cannot use after all answers as a wrong password, logged without the hash', async () => {
+  // Well-formed PHC that the argon2 library refuses (memory cost below its minimum).
+  const unusable = '$argon2id$v=19$m=1,t=2,p=1$vIGNkRbOxmR4jI6UHATz5w$8W1U87JYwN4qS0iKjNocmqSh7L3KwkO/vlj8LTr40V8';
+  const user = await legacy({ passwordHash: unusable });
+  expect(await verify(user.email, 'anything')).toEqual({ valid: false, profile: null });
+  const logs = server.logs.join('\n');
+  expect(logs).toMatch(/"hashKind":"argon2id".*"msg":"legacy hash verification failed"/);
+  expect(logs).not.toContain('8W1U87JYwN4qS0iKjNocmqSh7L3KwkO');
+  expect((await rowOf(user.auth0Id)).passwordHash).toBe(unusable);
+});
+
 it('passwords appear in no log line', async () => {
   const password = `secret-${randomUUID()}`;
   const user = await legacy({ encoding: 'scrypt', password });

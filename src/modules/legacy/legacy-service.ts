@@ -86,7 +86,8 @@ export class LegacyService {
     const hash: LegacyHash = stored && typeof stored !== 'string' ? stored : await dummyHash();
     const verification = await verifyPassword(input.password, hash).catch((error: unknown) => {
       // A hash the library cannot read after all (corrupt parameters): a failed login, logged, never a 500.
-      log.error({ legacyId: row?.legacyId, err: error instanceof Error ? error.message : String(error) }, 'legacy hash verification failed');
+      // Only the error's class is logged: a hashing library's message may quote the hash it refused.
+      log.error({ legacyId: row?.legacyId, hashKind: hash.kind, error: error instanceof Error ? error.name : typeof error }, 'legacy hash verification failed');
       return { valid: false };
     });
     const valid = verification.valid && hash === stored;
