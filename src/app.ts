@@ -14,6 +14,7 @@ import { refuseTokensOutsideTheHeader, requireToken, requireValidClaims, tokenEr
 import type { Config } from './config';
 import { createLoaders, type GraphQLContext } from './context';
 import type { PrismaClient } from './db/prisma';
+import type { SqlClient } from './db/sql';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { shedLoad } from './http/load-shedding';
@@ -28,6 +29,8 @@ import { createServices, type Services } from './services';
 export interface AppDependencies {
   config: Config;
   prisma: PrismaClient;
+  /** The hot paths' SQL, on Prisma's pool (createDatabaseClients). */
+  sql: SqlClient;
   logger: Logger;
   /** The local development issuer, mounted at the root when given (never in production). */
   devIssuer?: DevIssuer;
@@ -49,8 +52,8 @@ const CLIENT_ERROR_CODES = new Set([
 const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
 
-export async function createApp({ config, prisma, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
-  const services = createServices(config, prisma, logger);
+export async function createApp({ config, prisma, sql, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
+  const services = createServices(config, prisma, sql, logger);
   const { limits } = config.graphql;
   // Hostile documents are refused at parse or validation time, before anything executes.
   const armor = new ApolloArmor({

@@ -7,7 +7,7 @@ import { publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
-import { createPrismaClient } from './db/prisma';
+import { createDatabaseClients } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
 import { createLogger } from './logger';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
@@ -24,14 +24,14 @@ async function main(): Promise<void> {
   shutdown.useLogger(logger);
   // Registers the embedded Postgres' stop itself, before spawning it.
   const database = await openDatabase(config.database, logger);
-  const prisma = createPrismaClient({
+  const { prisma, sql, close: closeDatabaseClients } = createDatabaseClients({
     connectionString: database.connectionString,
     poolSize: config.database.poolSize,
     statementTimeoutMs: config.database.statementTimeoutMs,
     poolTimeoutMs: config.database.poolTimeoutMs,
     logger,
   });
-  shutdown.add('database pool', () => prisma.$disconnect());
+  shutdown.add('database pool', closeDatabaseClients);
   // The server listens at once; /readyz says when the database has been reached and migrated.
   const readiness = new DatabaseReadiness({
     connectionString: database.connectionString,
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     return readiness.done;
   });
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
-  const { app, apollo, services } = await createApp({ config, prisma, logger, devIssuer, readiness });
+  const { app, apollo, services } = await createApp({ config, prisma, sql, logger, devIssuer, readiness });
   shutdown.add('apollo', () => apollo.stop());
   // Sends the app's SQL changes to users to Auth0 (and converges unsettled write-backs), once the database is ready.
   if (config.writeBack && services.auth0Users) {

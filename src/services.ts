@@ -2,6 +2,7 @@
 import type { Config } from './config';
 import type { Logger } from 'pino';
 import type { PrismaClient } from './db/prisma';
+import type { SqlClient } from './db/sql';
 import { Auth0UsersApi } from './modules/users/auth0-users-api';
 import { UserWriteBack } from './modules/users/user-write-back';
 import { CursorCodec } from './modules/common/cursor';
@@ -18,7 +19,7 @@ export interface Services {
   config: Config;
 }
 
-export function createServices(config: Config, prisma: PrismaClient, logger: Logger): Services {
+export function createServices(config: Config, prisma: PrismaClient, sql: SqlClient, logger: Logger): Services {
   const cursors = new CursorCodec(config.cursorSecret);
   const auth0Users = config.writeBack ? new Auth0UsersApi(config.writeBack.management) : undefined;
   const writeBack = new UserWriteBack({
@@ -31,8 +32,8 @@ export function createServices(config: Config, prisma: PrismaClient, logger: Log
   });
   return {
     auth0Users,
-    users: new UsersService(prisma, cursors, config.auth.claimsNamespace, writeBack),
-    transactions: new TransactionsService(prisma, cursors),
+    users: new UsersService(prisma, sql, cursors, config.auth.claimsNamespace, writeBack),
+    transactions: new TransactionsService(prisma, sql, cursors),
     legacy: new LegacyService(prisma, {
       perEmail: { maxFailures: config.legacyAttempts.perEmail, windowMs: config.legacyAttempts.windowMs },
       perAddress: { maxFailures: config.legacyAttempts.perAddress, windowMs: config.legacyAttempts.windowMs },

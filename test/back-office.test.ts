@@ -134,7 +134,7 @@ describe('speed by construction', () => {
         SELECT occurred_at, id FROM transactions WHERE user_id = ${target!.id}::uuid ORDER BY occurred_at DESC, id DESC OFFSET ${offset} LIMIT 1`;
       return [row!.occurred_at.toISOString(), row!.id];
     };
-    const service = new TransactionsService(server.prisma, new CursorCodec(Buffer.from('x'.repeat(32))));
+    const service = new TransactionsService(server.prisma, server.sql, new CursorCodec(Buffer.from('x'.repeat(32))));
     const planOf = async (after?: [string, string]) =>
       planNodes((await server.prisma.$queryRaw<Array<{ 'QUERY PLAN': unknown }>>(Prisma.sql`EXPLAIN (FORMAT JSON) ${service.pageQuery([target!.id], 50, {}, after)}`))[0]!['QUERY PLAN']);
 

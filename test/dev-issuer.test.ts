@@ -11,7 +11,7 @@ import supertest from 'supertest';
 import { createApp } from '../src/app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from '../src/auth/dev-issuer';
 import { ConfigError, loadConfig } from '../src/config';
-import { createPrismaClient, type PrismaClient } from '../src/db/prisma';
+import { createDatabaseClients, type DatabaseClients } from '../src/db/prisma';
 import { createLogger } from '../src/logger';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { expectData } from './support/graphql';
@@ -23,7 +23,7 @@ const ROOT = path.resolve(__dirname, '..');
 let server: http.Server;
 let port: number;
 let database: TestDatabase;
-let prisma: PrismaClient;
+let databaseClients: DatabaseClients;
 let devIssuer: DevIssuer;
 let issuerDir: string;
 const logs: string[] = [];
@@ -37,9 +37,9 @@ beforeAll(async () => {
   port = (server.address() as AddressInfo).port;
   const config = loadConfig({ NODE_ENV: 'development', PORT: String(port), DATABASE_URL: database.url, DEV_ISSUER_DIR: issuerDir, LOG_PRETTY: 'false' });
   const logger = createLogger(config.log, { write: (line: string) => void logs.push(line) });
-  prisma = createPrismaClient({ connectionString: database.url, poolSize: 5, logger });
+  databaseClients = createDatabaseClients({ connectionString: database.url, poolSize: 5, logger });
   devIssuer = await createDevIssuer({ issuer: config.auth.issuer, audience: config.auth.audience, state: await loadOrCreateDevIssuerState(issuerDir) });
-  const { app, apollo } = await createApp({ config, prisma, logger, devIssuer });
+  const { app, apollo } = await createApp({ config, prisma: databaseClients.prisma, sql: databaseClients.sql, logger, devIssuer });
   stopApollo = () => apollo.stop();
   server.on('request', app);
 });
@@ -48,7 +48,7 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await stopApollo();
-  await prisma.$disconnect();
+  await databaseClients.close();
   await database.drop();
   fs.rmSync(issuerDir, { recursive: true, force: true });
 });
@@ -74,7 +74,7 @@ describe('POST /oauth/token, as Auth0 answers it', () => {
       { query: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }', variables: { input: { auth0Id } }, token: response.body.access_token },
     );
     expect(data.addUser.created).toBe(true);
-    expect(await prisma.user.count({ where: { auth0Id } })).toBe(1);
+    expect(await databaseClients.prisma.user.count({ where: { auth0Id } })).toBe(1);
   });
 
   it('accepts a form-encoded request and narrows the scopes to those asked for', async () => {

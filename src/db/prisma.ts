@@ -1,7 +1,9 @@
 // The Prisma client factory: queries run through @prisma/adapter-pg, warnings go to our logger.
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../generated/prisma/client';
+import { SqlClient } from './sql';
 
 export type { PrismaClient };
 
@@ -17,13 +19,49 @@ export interface PrismaOptions {
   onQuery?: (sql: string) => void;
 }
 
-export function createPrismaClient({ connectionString, poolSize, statementTimeoutMs, poolTimeoutMs, logger, onQuery }: PrismaOptions): PrismaClient {
-  const adapter = new PrismaPg({
-    connectionString,
-    max: poolSize,
-    statement_timeout: statementTimeoutMs,
-    connectionTimeoutMillis: poolTimeoutMs,
+export interface DatabaseClients {
+  prisma: PrismaClient;
+  /** The hot paths' plain SQL, on the same pool as Prisma. */
+  sql: SqlClient;
+  /** Disconnects Prisma and ends the pool (whether or not Prisma ever connected). */
+  close(): Promise<void>;
+}
+
+/** Prisma and the hot paths' SQL client on one pool of `poolSize` connections. */
+export function createDatabaseClients(options: PrismaOptions): DatabaseClients {
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: options.poolTimeoutMs,
   });
+  // An idle connection that dies (Postgres restarted) is dropped by the pool; unheard, the error
+  // would end the process. Prisma adds its own listener only once it has connected.
+  const log = options.logger.child({ module: 'database-pool' });
+  pool.on('error', (error) => log.warn({ code: (error as { code?: unknown }).code }, 'an idle database connection failed and was dropped'));
+  const prisma = prismaOn(new PrismaPg(pool), options);
+  return {
+    prisma,
+    sql: new SqlClient(pool, options.onQuery),
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/** Prisma alone, on a pool of its own that `$disconnect()` ends (the command-line tools). */
+export function createPrismaClient(options: PrismaOptions): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: options.connectionString,
+    max: options.poolSize,
+    statement_timeout: options.statementTimeoutMs,
+    connectionTimeoutMillis: options.poolTimeoutMs,
+  });
+  return prismaOn(adapter, options);
+}
+
+function prismaOn(adapter: PrismaPg, { logger, onQuery }: PrismaOptions): PrismaClient {
   const prisma = new PrismaClient({
     adapter,
     log: [

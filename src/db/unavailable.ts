@@ -10,8 +10,11 @@ const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection
 interface ErrorLike {
   code?: unknown;
   kind?: unknown;
+  severity?: unknown;
   message?: unknown;
   cause?: unknown;
+  /** graphql-js wraps a thrown value that is not an Error of its own realm (under jest, say) in NonErrorThrown. */
+  thrownValue?: unknown;
   meta?: { driverAdapterError?: { cause?: unknown } };
 }
 
@@ -24,8 +27,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof e.code === 'string' && (UNAVAILABLE_PRISMA_CODES.has(e.code) || UNAVAILABLE_NODE_CODES.has(e.code))) return true;
     if (typeof e.kind === 'string' && UNAVAILABLE_ADAPTER_KINDS.has(e.kind)) return true;
     if (e.kind === 'postgres' && typeof e.code === 'string' && UNAVAILABLE_SQLSTATE.test(e.code)) return true;
+    // pg's own DatabaseError, from the hot paths' plain SQL (src/db/sql.ts): a severity and a SQLSTATE.
+    if (typeof e.severity === 'string' && typeof e.code === 'string' && UNAVAILABLE_SQLSTATE.test(e.code)) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
-    current = e.meta?.driverAdapterError?.cause ?? e.cause;
+    current = e.meta?.driverAdapterError?.cause ?? e.cause ?? e.thrownValue;
   }
   return false;
 }

@@ -6,7 +6,8 @@ import type { ApolloServer } from '@apollo/server';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import type { GraphQLContext } from '../../src/context';
-import { createPrismaClient, type PrismaClient } from '../../src/db/prisma';
+import type { SqlClient } from '../../src/db/sql';
+import { createDatabaseClients, type DatabaseClients, type PrismaClient } from '../../src/db/prisma';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startTestIssuer, TEST_AUDIENCE, type TestIssuer } from './issuer';
@@ -16,6 +17,8 @@ export interface TestServer {
   graphqlUrl: string;
   config: Config;
   prisma: PrismaClient;
+  /** The hot paths' SQL client, on the app's pool. */
+  sql: SqlClient;
   database: TestDatabase;
   issuer: TestIssuer;
   logs: string[];
@@ -51,7 +54,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const logs: string[] = [];
   const logger = createLogger(config.log, { write: (line: string) => void logs.push(line) });
   const queries: string[] = [];
-  const prisma = createPrismaClient({
+  const clients = createDatabaseClients({
     connectionString: database.url,
     poolSize: config.database.poolSize,
     statementTimeoutMs: config.database.statementTimeoutMs,
@@ -59,7 +62,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger,
     onQuery: (sql) => void queries.push(sql),
   });
-  const { app, apollo } = await createApp({ config, prisma, logger });
+  const { prisma, sql } = clients;
+  const { app, apollo } = await createApp({ config, prisma, sql, logger });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -70,6 +74,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     graphqlUrl: `${url}/graphql`,
     config,
     prisma,
+    sql,
     database,
     issuer,
     logs,
@@ -77,15 +82,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     request: () => supertest.agent(url),
     machineToken: (scopes = ['create:users']) => issuer.issuer.sign({ kind: 'machine', scopes }),
     userToken: (sub, extraClaims) => issuer.issuer.sign({ kind: 'user', sub, extraClaims }),
-    close: () => closeAll(server, apollo, prisma, issuer, options.database ? undefined : database),
+    close: () => closeAll(server, apollo, clients, issuer, options.database ? undefined : database),
   };
 }
 
-async function closeAll(server: Server, apollo: ApolloServer<GraphQLContext>, prisma: PrismaClient, issuer: TestIssuer, database?: TestDatabase) {
+async function closeAll(server: Server, apollo: ApolloServer<GraphQLContext>, clients: DatabaseClients, issuer: TestIssuer, database?: TestDatabase) {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await apollo.stop();
-  await prisma.$disconnect();
+  await clients.close();
   await issuer.close();
   await database?.drop();
 }

@@ -1,6 +1,7 @@
 // Owns the transactions table: keyset pages (batched across users), writes scoped to their owner, summaries in SQL.
 import { Prisma, type Transaction } from '../../generated/prisma/client';
 import type { PrismaClient } from '../../db/prisma';
+import type { SqlClient } from '../../db/sql';
 import { notFound } from '../../errors';
 import { CursorCodec, pageSize, toPage, type CursorKey, type Page } from '../common/cursor';
 import {
@@ -32,6 +33,7 @@ const TRANSACTION_COLUMNS = Prisma.sql`t.id, t.user_id AS "userId", t.amount_min
 export class TransactionsService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlClient,
     private readonly cursors: CursorCodec,
   ) {}
 
@@ -47,9 +49,12 @@ export class TransactionsService {
     const size = pageSize(args.first);
     const period = parseInput(PeriodSchema, args.filter, 'filter');
     const after = args.after == null ? undefined : userIds.map((userId) => this.cursors.decode(args.after as string, TransactionsService.listOf(userId)));
-    const rows = await this.prisma.$queryRaw<Transaction[]>(this.pageQuery(userIds, size, period, after?.[0]));
+    // Every page request runs this: plain pg, planned for the user it reads (not prepared).
+    const query = this.pageQuery(userIds, size, period, after?.[0]);
+    const rows = await this.sql.query<Omit<Transaction, 'amountMinor'> & { amountMinor: string }>(query.text, query.values);
     const byUser = new Map<string, Transaction[]>(userIds.map((userId) => [userId, []]));
-    for (const row of rows) byUser.get(row.userId)?.push(row);
+    // pg hands int8 over as a string; the model's amountMinor is a bigint.
+    for (const row of rows) byUser.get(row.userId)?.push({ ...row, amountMinor: BigInt(row.amountMinor) });
     return new Map(
       [...byUser].map(([userId, userRows]) => [
         userId,

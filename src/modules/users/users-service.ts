@@ -3,6 +3,7 @@ import { Prisma } from '../../generated/prisma/client';
 import type { User, UserChange } from '../../generated/prisma/client';
 import type { UserViewer } from '../../auth/viewer';
 import type { PrismaClient } from '../../db/prisma';
+import type { PreparedStatement, SqlClient } from '../../db/sql';
 import { badUserInput, forbidden } from '../../errors';
 import { CursorCodec, pageSize, toPage, type Page } from '../common/cursor';
 import { Auth0IdSchema, isEmailAddress, MeUpdateSchema, parseUserProfile, parseUserUpdate } from './user-input';
@@ -25,12 +26,40 @@ const PROFILE_COLUMNS = {
 
 const USERS_LIST = 'users';
 
-// A legacy row already carries its future Auth0 id, so addUser for that id lands here by ON CONFLICT
-// and this, in the same statement, makes it that Auth0 user: same row, same transactions, no hash.
-const LINK_LEGACY_USER = [
-  Prisma.sql`password_hash = NULL`,
-  Prisma.sql`migrated_at = CASE WHEN users.legacy_id IS NULL THEN NULL ELSE COALESCE(users.migrated_at, now()) END`,
-];
+// The viewer's row: the first statement of every end-user request.
+const USER_BY_AUTH0_ID: PreparedStatement = { name: 'user_by_auth0_id', text: `SELECT ${USER_COLUMNS.text} FROM users WHERE auth0_id = $1` };
+
+/**
+ * addUser's statement for one set of given profile fields (a bit each, in PROFILE_COLUMNS' order):
+ * a field left out keeps its stored value. At most 32 texts, each prepared once per connection.
+ */
+function addUserStatement(given: number): PreparedStatement {
+  const updates = Object.values(PROFILE_COLUMNS)
+    .filter((_, bit) => (given & (1 << bit)) !== 0)
+    .map((column) => `${column} = EXCLUDED.${column}`);
+  return {
+    name: `add_user_${given}`,
+    text: `
+      INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
+      SELECT $1::varchar, $2::varchar, $3::boolean, $4::varchar, $5::varchar, $6::varchar, $7::int, $8::timestamptz
+      -- Auth0's own profile: marked as the sync's write, so the push trigger never sends it back.
+      WHERE ${MARK_SYNC_WRITE.text} IS NOT NULL
+      ON CONFLICT (auth0_id) DO UPDATE SET
+        ${[
+          ...updates,
+          'logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count)',
+          'last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at)',
+          // Linking a legacy user (issue 12): a legacy row already carries its future Auth0 id, so
+          // addUser for that id lands here and makes it that Auth0 user: same row, same
+          // transactions, and the legacy hash goes, since Auth0 now holds the password.
+          'password_hash = NULL',
+          'migrated_at = CASE WHEN users.legacy_id IS NULL THEN NULL ELSE COALESCE(users.migrated_at, now()) END',
+          'updated_at = now()',
+        ].join(',\n        ')}
+      RETURNING ${USER_COLUMNS.text}, (xmax = 0) AS created`,
+  };
+}
+const ADD_USER_STATEMENTS = Array.from({ length: 1 << Object.keys(PROFILE_COLUMNS).length }, (_, given) => addUserStatement(given));
 
 /** A user deleted in Auth0 keeps their data for the retention period, but no longer any access. */
 function refuseDeleted(user: User): User {
@@ -41,6 +70,7 @@ function refuseDeleted(user: User): User {
 export class UsersService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlClient,
     private readonly cursors: CursorCodec,
     private readonly claimsNamespace: string,
     private readonly writeBack: UserWriteBack,
@@ -84,8 +114,7 @@ export class UsersService {
    * the user predates it). Concurrent first requests meet in ON CONFLICT DO NOTHING: one row.
    */
   async findOrProvision(viewer: UserViewer): Promise<User> {
-    // The hot path of every end-user request: plain SQL skips the ORM's query planning.
-    const [existing] = await this.prisma.$queryRaw<User[]>`SELECT ${USER_COLUMNS} FROM users WHERE auth0_id = ${viewer.auth0Id}`;
+    const [existing] = await this.sql.prepared<User>(USER_BY_AUTH0_ID, [viewer.auth0Id]);
     if (existing) return refuseDeleted(existing);
     if (!Auth0IdSchema.safeParse(viewer.auth0Id).success) throw forbidden('The token\'s subject is not an Auth0 user id.');
     const email = viewer.claims[`${this.claimsNamespace}email`];
@@ -117,26 +146,17 @@ export class UsersService {
    */
   async upsertUserByAuth0Id(rawInput: unknown): Promise<UpsertResult> {
     const input = parseUserProfile(rawInput);
-    const updates = Object.entries(PROFILE_COLUMNS)
-      .filter(([field]) => input[field as keyof typeof PROFILE_COLUMNS] !== undefined)
-      .map(([, column]) => Prisma.sql`${Prisma.raw(column)} = EXCLUDED.${Prisma.raw(column)}`);
-
-    const rows = await this.prisma.$queryRaw<Array<User & { created: boolean }>>`
-      INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-      SELECT ${input.auth0Id}::varchar, ${input.email ?? null}::varchar, ${input.emailVerified ?? false}::boolean, ${input.name ?? null}::varchar,
-             ${input.picture ?? null}::varchar, ${input.connection ?? null}::varchar, ${input.loginsCount ?? 0}::int, ${input.lastLoginAt ?? null}::timestamptz
-      -- Auth0's own profile: marked as the sync's write, so the push trigger never sends it back.
-      WHERE ${MARK_SYNC_WRITE} IS NOT NULL
-      ON CONFLICT (auth0_id) DO UPDATE SET
-        ${Prisma.join([
-          ...updates,
-          Prisma.sql`logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count)`,
-          Prisma.sql`last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at)`,
-          // Linking a legacy user (issue 12): Auth0 now holds the password, so the legacy hash goes.
-          ...LINK_LEGACY_USER,
-          Prisma.sql`updated_at = now()`,
-        ])}
-      RETURNING ${USER_COLUMNS}, (xmax = 0) AS created`;
+    const given = Object.keys(PROFILE_COLUMNS).reduce((bits, field, bit) => (input[field as keyof typeof PROFILE_COLUMNS] === undefined ? bits : bits | (1 << bit)), 0);
+    const rows = await this.sql.prepared<User & { created: boolean }>(ADD_USER_STATEMENTS[given]!, [
+      input.auth0Id,
+      input.email ?? null,
+      input.emailVerified ?? false,
+      input.name ?? null,
+      input.picture ?? null,
+      input.connection ?? null,
+      input.loginsCount ?? 0,
+      input.lastLoginAt ?? null,
+    ]);
 
     const row = rows[0];
     if (!row) throw new Error('INSERT ... ON CONFLICT returned no row');

@@ -1,0 +1,43 @@
+// The hot paths' SQL: plain `pg` on the pool Prisma shares, with statements prepared once per connection.
+import type { Pool, QueryConfig } from 'pg';
+
+/**
+ * A statement that runs on every request of one kind (addUser, the viewer's row). Named, so each
+ * pooled connection parses and plans it once and then only binds and executes it. Its text must
+ * never change under the same name.
+ */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+/**
+ * Prisma's raw query path costs about twice what `pg` costs for the same statement (see
+ * bench/sql-paths.ts), which the handful of statements every request runs pays on every call. They
+ * run here instead, on the very pool Prisma uses, so there is still one pool to size and to drain.
+ * Rows come back as `pg` parses them: timestamptz as Date, json as objects, int8 and numeric as
+ * strings (callers convert them).
+ */
+export class SqlClient {
+  constructor(
+    private readonly pool: Pool,
+    /** Called with the SQL of every query (tests count them, as they count Prisma's). */
+    private readonly onQuery?: (sql: string) => void,
+  ) {}
+
+  /** Runs a prepared statement. */
+  async prepared<Row>(statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
+    return this.run<Row>({ name: statement.name, text: statement.text, values });
+  }
+
+  /** Runs a statement whose text varies with its arguments (planned each time, with the values it gets). */
+  async query<Row>(text: string, values: unknown[]): Promise<Row[]> {
+    return this.run<Row>({ text, values });
+  }
+
+  private async run<Row>(config: QueryConfig): Promise<Row[]> {
+    this.onQuery?.(config.text);
+    const result = await this.pool.query(config);
+    return result.rows as Row[];
+  }
+}
