@@ -18,6 +18,7 @@ import type { SqlClient } from './db/sql';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { shedLoad } from './http/load-shedding';
+import { inSequence } from './http/in-sequence';
 import { logRequests } from './http/request-log';
 import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
 import { KNOWN_CODES } from './errors';
@@ -94,6 +95,28 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   const headers = helmet();
   app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
   app.use(logRequests(logger));
+  // First after the request log: the router tries each layer in order, and /graphql is the hot path.
+  app.use(
+    '/graphql',
+    inSequence(
+      shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
+      refuseTokensOutsideTheHeader,
+      requireToken(config.auth),
+      requireValidClaims(config.auth),
+      limitPerSubject(config.rateLimit),
+      refuseUntilReady(readiness),
+      express.json({ limit: config.http.bodyLimit }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => ({
+          viewer: viewerOf(req),
+          logger: req.log,
+          requestId: req.id,
+          services,
+          loaders: createLoaders(services),
+        }),
+      }),
+    ),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -118,26 +141,6 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   if (config.auth.logStreamToken) {
     app.use(logStreamWebhook({ secret: config.auth.logStreamToken, service: new LogStreamService(prisma), logger }));
   }
-
-  app.use(
-    '/graphql',
-    shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
-    refuseTokensOutsideTheHeader,
-    requireToken(config.auth),
-    requireValidClaims(config.auth),
-    limitPerSubject(config.rateLimit),
-    refuseUntilReady(readiness),
-    express.json({ limit: config.http.bodyLimit }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        viewer: viewerOf(req),
-        logger: req.log,
-        requestId: req.id,
-        services,
-        loaders: createLoaders(services),
-      }),
-    }),
-  );
 
   app.use(limitFailedTokensPerIp(config.rateLimit));
   app.use(tokenErrorHandler(config.auth));
