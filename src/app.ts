@@ -3,6 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -13,6 +14,7 @@ import type { DevIssuer } from './auth/dev-issuer';
 import { refuseTokensOutsideTheHeader, requireToken, requireValidClaims, tokenErrorHandler, viewerOf } from './auth/require-token';
 import type { Config } from './config';
 import { createLoaders, type GraphQLContext } from './context';
+import { graphqlJitGateway } from './graphql-jit-executor';
 import type { PrismaClient } from './db/prisma';
 import type { SqlClient } from './db/sql';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
@@ -68,8 +70,8 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
     blockFieldSuggestion: { enabled: !config.graphql.fieldSuggestions },
   }).protect();
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers,
+    // The schema is executed by graphql-jit (see graphql-jit-executor.ts); Apollo does the rest.
+    gateway: graphqlJitGateway(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers })),
     introspection: config.graphql.introspection,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
