@@ -2,7 +2,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
@@ -20,6 +19,7 @@ import type { SqlClient } from './db/sql';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { shedLoad } from './http/load-shedding';
+import { graphqlHandler } from './http/graphql-handler';
 import { inSequence } from './http/in-sequence';
 import { logRequests } from './http/request-log';
 import { limitFailedTokensPerIp, limitPerSubject } from './http/rate-limits';
@@ -108,15 +108,13 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
       limitPerSubject(config.rateLimit),
       refuseUntilReady(readiness),
       express.json({ limit: config.http.bodyLimit }),
-      expressMiddleware(apollo, {
-        context: async ({ req }) => ({
-          viewer: viewerOf(req),
-          logger: req.log,
-          requestId: req.id,
-          services,
-          loaders: createLoaders(services),
-        }),
-      }),
+      graphqlHandler(apollo, async (req) => ({
+        viewer: viewerOf(req),
+        logger: req.log,
+        requestId: req.id,
+        services,
+        loaders: createLoaders(services),
+      })),
     ),
   );
 
