@@ -1,10 +1,11 @@
 // Rate limits on /graphql: a valid token counts against its subject, a failed token check against the address.
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { UnauthorizedError } from 'express-oauth2-jwt-bearer';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config';
+import { fixedWindowLimiter } from './fixed-window-limiter';
 
-const tooManyRequests: RequestHandler = (_req, res) => {
+const tooManyRequests = (_req: Request, res: Response) => {
   res.status(429).json({ errors: [{ message: 'Too many requests; slow down and retry after the time in Retry-After.', extensions: { code: 'RATE_LIMITED' } }] });
 };
 
@@ -14,13 +15,11 @@ const tooManyRequests: RequestHandler = (_req, res) => {
  * from a few NAT addresses, so an address alone must never throttle valid tokens.
  */
 export function limitPerSubject(config: Config['rateLimit']): RequestHandler {
-  return rateLimit({
+  return fixedWindowLimiter({
     windowMs: config.windowMs,
     limit: (req) => (isMachineToken(req) ? config.perMachine : config.perUser),
-    keyGenerator: (req) => `sub:${subjectOf(req)}`,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: tooManyRequests,
+    key: (req) => `sub:${subjectOf(req)}`,
+    refuse: tooManyRequests,
   });
 }
 
@@ -30,13 +29,12 @@ export function limitPerSubject(config: Config['rateLimit']): RequestHandler {
  * so a flood of bad tokens is cut off without throttling the valid ones sent from the same address.
  */
 export function limitFailedTokensPerIp(config: Config['rateLimit']): ErrorRequestHandler {
-  const limiter = rateLimit({
+  const limiter = fixedWindowLimiter({
     windowMs: config.windowMs,
-    limit: config.perIp,
-    keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    handler: tooManyRequests,
+    limit: () => config.perIp,
+    // An IPv6 client is counted by its /56, as express-rate-limit does: one host holds many addresses.
+    key: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`,
+    refuse: tooManyRequests,
   });
   return (error, req, res, next) => {
     if (!(error instanceof UnauthorizedError)) return next(error);
