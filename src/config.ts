@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   PORT: port(4000),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_PREPARED_STATEMENTS: bool(true),
   EMBEDDED_POSTGRES_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/postgres')),
   EMBEDDED_POSTGRES_PORT: port(54329),
   AUTH0_DOMAIN: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9.-]+$/i, 'a host name such as your-tenant.eu.auth0.com, without https://').optional()),
@@ -84,6 +85,8 @@ export interface Config {
     /** A Postgres given by the operator; when absent the embedded one is started. */
     url: string | undefined;
     poolSize: number;
+    /** Named prepared statements on the hot paths (off behind poolers that cannot carry them). */
+    preparedStatements: boolean;
     /** Every statement is cancelled after this long (Postgres statement_timeout). */
     statementTimeoutMs: number;
     /** How long a request waits for a pool connection before failing with UNAVAILABLE. */
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     database: {
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
       retryMaxMs: e.DATABASE_RETRY_MAX_MS,

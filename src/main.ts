@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const { prisma, sql, close: closeDatabaseClients } = createDatabaseClients({
     connectionString: database.connectionString,
     poolSize: config.database.poolSize,
+    preparedStatements: config.database.preparedStatements,
     statementTimeoutMs: config.database.statementTimeoutMs,
     poolTimeoutMs: config.database.poolTimeoutMs,
     logger,

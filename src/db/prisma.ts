@@ -10,6 +10,8 @@ export type { PrismaClient };
 export interface PrismaOptions {
   connectionString: string;
   poolSize: number;
+  /** Whether the hot paths' statements are prepared (named) per connection; on by default. */
+  preparedStatements?: boolean;
   /** Postgres cancels any statement running longer (statement_timeout). */
   statementTimeoutMs?: number;
   /** A request waits this long for a pooled connection (also when the database is unreachable). */
@@ -42,7 +44,7 @@ export function createDatabaseClients(options: PrismaOptions): DatabaseClients {
   const prisma = prismaOn(new PrismaPg(pool), options);
   return {
     prisma,
-    sql: new SqlClient(pool, options.onQuery),
+    sql: new SqlClient(pool, { prepare: options.preparedStatements ?? true, onQuery: options.onQuery }),
     close: async () => {
       await prisma.$disconnect();
       await pool.end();

@@ -19,15 +19,21 @@ export interface PreparedStatement {
  * strings (callers convert them).
  */
 export class SqlClient {
+  private readonly prepare: boolean;
+  /** Called with the SQL of every query (tests count them, as they count Prisma's). */
+  private readonly onQuery?: (sql: string) => void;
+
   constructor(
     private readonly pool: Pool,
-    /** Called with the SQL of every query (tests count them, as they count Prisma's). */
-    private readonly onQuery?: (sql: string) => void,
-  ) {}
+    options: { prepare?: boolean; onQuery?: (sql: string) => void } = {},
+  ) {
+    this.prepare = options.prepare ?? true;
+    this.onQuery = options.onQuery;
+  }
 
-  /** Runs a prepared statement. */
+  /** Runs a prepared statement (unnamed, planned each time, when preparing is off: DATABASE_PREPARED_STATEMENTS). */
   async prepared<Row>(statement: PreparedStatement, values: unknown[]): Promise<Row[]> {
-    return this.run<Row>({ name: statement.name, text: statement.text, values });
+    return this.run<Row>(this.prepare ? { name: statement.name, text: statement.text, values } : { text: statement.text, values });
   }
 
   /** Runs a statement whose text varies with its arguments (planned each time, with the values it gets). */

@@ -57,6 +57,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const clients = createDatabaseClients({
     connectionString: database.url,
     poolSize: config.database.poolSize,
+    preparedStatements: config.database.preparedStatements,
     statementTimeoutMs: config.database.statementTimeoutMs,
     poolTimeoutMs: config.database.poolTimeoutMs,
     logger,
