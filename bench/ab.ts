@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_USER: '100000000',
       RATE_LIMIT_PER_MACHINE: '100000000',
       LOG_PRETTY: 'false',
-      ...Object.fromEntries(extra.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
+      ...Object.fromEntries(extra.split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)])),
     });
     const sides = [await start(children, 'A', dirA!, env(flags['env-a']), dir), await start(children, 'B', dirB!, env(flags['env-b']), dir)];
     const machine = await issuer.sign({ kind: 'machine', scopes: ['create:users'] });
