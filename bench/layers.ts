@@ -55,9 +55,11 @@ async function main(): Promise<void> {
     ['requireToken, cache off', await route([requireToken(config('0'))])],
     ['requireToken, cache on', await route([requireToken(config('10000'))])],
     ['two limiters (per IP, then per subject)', await route([verified, rateLimit({ windowMs: 60_000, limit: 1e9, standardHeaders: 'draft-8', legacyHeaders: false }), rateLimit({ windowMs: 60_000, limit: 1e9, keyGenerator: (req) => `sub:${String(req.auth?.payload.sub)}`, standardHeaders: 'draft-8', legacyHeaders: false })])],
-    ['one limiter (per subject)', await route([verified, limitPerSubject({ windowMs: 60_000, perIp: 1e9, perUser: 1e9, perMachine: 1e9 })])],
+    ['express-rate-limit, per subject', await route([verified, rateLimit({ windowMs: 60_000, limit: 1e9, keyGenerator: (req) => `sub:${String(req.auth?.payload.sub)}`, standardHeaders: 'draft-8', legacyHeaders: false })])],
+    ['fixedWindowLimiter, per subject', await route([verified, limitPerSubject({ windowMs: 60_000, perIp: 1e9, perUser: 1e9, perMachine: 1e9 })])],
     ['pino-http, sync destination', await route([pinoHttp({ logger: devNull(true), serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) } })])],
     ['logRequests, async destination', await route([logRequests(devNull(false))])],
+    ['logRequests, batched async (as now)', await route([logRequests(pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false, minLength: 4096, periodicFlush: 250 })))])],
   ];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const call = (url: string) =>
