@@ -1,7 +1,7 @@
 // Owns the transactions table: keyset pages (batched across users), writes scoped to their owner, summaries in SQL.
 import { Prisma, type Transaction } from '../../generated/prisma/client';
 import type { PrismaClient } from '../../db/prisma';
-import type { SqlClient } from '../../db/sql';
+import { INT8_AS_BIGINT, type SqlClient } from '../../db/sql';
 import { notFound } from '../../errors';
 import { CursorCodec, pageSize, toPage, type CursorKey, type Page } from '../common/cursor';
 import {
@@ -51,10 +51,9 @@ export class TransactionsService {
     const after = args.after == null ? undefined : userIds.map((userId) => this.cursors.decode(args.after as string, TransactionsService.listOf(userId)));
     // Every page request runs this: plain pg, planned for the user it reads (not prepared).
     const query = this.pageQuery(userIds, size, period, after?.[0]);
-    const rows = await this.sql.query<Omit<Transaction, 'amountMinor'> & { amountMinor: string }>(query.text, query.values);
+    const rows = await this.sql.query<Transaction>(query.text, query.values, INT8_AS_BIGINT);
     const byUser = new Map<string, Transaction[]>(userIds.map((userId) => [userId, []]));
-    // pg hands int8 over as a string; the model's amountMinor is a bigint.
-    for (const row of rows) byUser.get(row.userId)?.push({ ...row, amountMinor: BigInt(row.amountMinor) });
+    for (const row of rows) byUser.get(row.userId)?.push(row);
     return new Map(
       [...byUser].map(([userId, userRows]) => [
         userId,
