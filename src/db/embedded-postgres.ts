@@ -42,8 +42,7 @@ export const APP_DATABASE = 'app';
  * Settings of the embedded Postgres only (a DATABASE_URL's server keeps its own), sized for a
  * development machine and for `users:import` of a million users (bench/README.md, "users:import,
  * stage by stage"). They are command-line flags: postgresql.conf stays as initdb wrote it.
- * - shared_buffers 512MB (default 128MB): a million users' table and indexes (about 560 MB) stay
- *   in Postgres' own cache; memory is only taken as pages are used.
+ * shared_buffers stays at its 128MB: 512MB made no difference that this machine could measure.
  * - max_wal_size 2GB (default 1GB): a million-user import (about 1 GB of WAL) no longer forces a
  *   checkpoint midway, which rewrote every page it touched afterwards in full into the WAL. Up to
  *   2 GB of disk for pg_wal, and a longer recovery after a crash (replaying up to that much).
@@ -51,7 +50,7 @@ export const APP_DATABASE = 'app';
  *   Filling them was a tenth of Postgres' CPU during an import. The cost: a full disk is found
  *   when WAL is written into the segment rather than when it is created (Postgres stops either way).
  */
-export const EMBEDDED_SETTINGS = ['shared_buffers=512MB', 'max_wal_size=2GB', 'wal_init_zero=off'];
+export const EMBEDDED_SETTINGS = ['max_wal_size=2GB', 'wal_init_zero=off'];
 
 export interface EmbeddedPostgres {
   connectionString: string;
