@@ -42,9 +42,9 @@ export const APP_DATABASE = 'app';
  * Settings of the embedded Postgres only (a DATABASE_URL's server keeps its own), sized for a
  * development machine and for `users:import` of a million users (bench/README.md, "users:import,
  * stage by stage"). They are command-line flags: postgresql.conf stays as initdb wrote it.
- * shared_buffers stays at its 128MB: 512MB made no difference that this machine could measure.
+ * (shared_buffers stays at its 128MB: 512MB made no difference that this machine could measure.)
  * - max_wal_size 2GB (default 1GB): a million-user import (about 1 GB of WAL) no longer forces a
- *   checkpoint midway, which rewrote every page it touched afterwards in full into the WAL. Up to
+ *   checkpoint midway, after which the first change to each page logs the whole page again. Up to
  *   2 GB of disk for pg_wal, and a longer recovery after a crash (replaying up to that much).
  * - wal_init_zero off (default on): a new WAL segment is not filled with 16 MB of zeros first.
  *   Filling them was a tenth of Postgres' CPU during an import. The cost: a full disk is found

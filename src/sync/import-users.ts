@@ -45,7 +45,9 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   // While Postgres writes batches, the next one is parsed. Up to `writers` batches are written at
   // once, each on its own connection, so that Postgres can use more than one core; a batch that
   // shares a user with one being written waits for it, so that the later line still wins. Memory
-  // stays flat: at most writers + 1 batches are held.
+  // stays flat: at most writers + 1 batches are held. A crash may leave a later batch committed
+  // before an earlier one that shares no user with it: a re-run writes the whole file again, in
+  // order, so each user still ends with their last line.
   const writers = createBatchWriters<string>(options.writers ?? 2);
   const startWrite = (batch: Map<string, ImportedUser>) =>
     writers.submit(batch, async () => {
