@@ -8,7 +8,9 @@ import { Pool } from 'pg';
 import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/migrate';
+import { createSyncWriterPool } from '../src/modules/users/user-sync-writes';
 import { upsertUsers, type ImportedUser } from '../src/modules/users/users-bulk-upsert';
+import { createBatchWriters } from '../src/sync/batch-writers';
 import { importUsers, openExport, parseAuth0User, splitLines } from '../src/sync/import-users';
 import { freePort } from '../test/support/free-port';
 import { isExportShape, writeAuth0Export } from './auth0-export';
@@ -118,7 +120,8 @@ async function main(): Promise<void> {
   let postgres: EmbeddedPostgres | undefined;
   const connectionString = process.env.DATABASE_URL ?? (postgres = await startEmbeddedPostgres({ dir: path.join(dir, 'pg'), port: await freePort(), logger: log })).connectionString;
   if (postgres) postmasterPidFile = path.join(dir, 'pg', 'postmaster.pid');
-  const pool = new Pool({ connectionString, max: 2 });
+  // As users:import writes: marked as the sync's writes (the push trigger skips them).
+  const pool = createSyncWriterPool(connectionString);
   const stages: Stage[] = [];
   const say = (stage: Stage) => {
     stage.cpu ??= lastCpu;
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
     let batches: ImportedUser[][] = [];
     await readBatches(file, (batch) => batches.push(batch));
 
-    const sqlAlone = async (target = pool) => {
+    const sqlAlone = async (target: Pool = pool) => {
       await fresh();
       const wall = await timed(async () => { for (const batch of batches) await upsertUsers(target, batch); });
       const cpu = lastCpu!;
@@ -160,6 +163,14 @@ async function main(): Promise<void> {
     });
     const sql = await sqlAlone();
     say({ stage: 'SQL alone (batches from memory), empty table', seconds: sql.wall, cpu: sql.cpu });
+    // As the import writes: two batches at a time, each on its own connection (none shares a user here).
+    await fresh();
+    const twoWriters = await timed(async () => {
+      const writers = createBatchWriters<string>(2);
+      for (const batch of batches) await writers.submit(new Map(batch.map((user) => [user.auth0Id, true])), async () => void (await upsertUsers(pool, batch)));
+      await writers.drain();
+    });
+    say({ stage: 'SQL alone, two batches at a time', seconds: twoWriters });
     const secondary = ['users_email_idx', 'users_created_at_id_idx'];
     const definitions = await pool.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1)`, [secondary]);
     await pool.query(`DROP INDEX ${secondary.join(', ')}`);

@@ -1,5 +1,6 @@
 // npm run users:import: an Auth0 users export, streamed and upserted in batches, safe to re-run and to crash.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,11 +100,74 @@ it('after a crash half-way, a re-run imports the rest and loses or duplicates no
       },
     }),
   ).rejects.toThrow('simulated crash');
-  expect((await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|crash-%'`)).rows[0].n).toBe(2000);
+  // Two writers: the batch written beside the second one may have committed too, never a part of one.
+  const committed = (await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|crash-%'`)).rows[0].n as number;
+  expect([2000, 3000]).toContain(committed);
 
   const { counts } = await importUsers({ pool, input: fs.createReadStream(file), gzipped: false, batchSize: 1000 });
-  expect(counts).toEqual({ lines: 5000, created: 3000, updated: 0, unchanged: 2000, invalid: 0 });
+  expect(counts).toEqual({ lines: 5000, created: 5000 - committed, updated: 0, unchanged: committed, invalid: 0 });
   expect((await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|crash-%'`)).rows[0].n).toBe(5000);
+});
+
+it('an import killed (SIGKILL) mid-way is completed by a re-run: every user ends with their last line', async () => {
+  // Every user twice: first as "First", then again further on (another batch) as "Last".
+  const users = 30_000;
+  const lines = [...Array.from({ length: users }, (_, i) => exportLine(i, 'killed', { name: `First ${i}` })), ...Array.from({ length: users }, (_, i) => exportLine(i, 'killed', { name: `Last ${i}` }))];
+  const file = writeExport('killed.ndjson', lines, false);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } });
+  const exited = once(child, 'exit');
+  // The first progress line is printed after the first committed batch: kill it there.
+  await new Promise<void>((resolve) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+      if (output.includes('progress:')) resolve();
+    });
+  });
+  child.kill('SIGKILL');
+  expect(await exited).toEqual([null, 'SIGKILL']);
+  const committed = (await pool.query(`SELECT count(*)::int AS n FROM users WHERE auth0_id LIKE '%|killed-%'`)).rows[0].n as number;
+  expect(committed).toBeGreaterThan(0);
+
+  const rerun = await importCli(file);
+  expect(rerun).toMatch(new RegExp(`60,000 lines: ${users - committed} created, \\d+ updated, \\d+ unchanged, 0 invalid`));
+  const { rows } = await pool.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE name = 'Last ' || substring(auth0_id from '[0-9]+$'))::int AS last FROM users WHERE auth0_id LIKE '%|killed-%'`);
+  expect(rows[0]).toEqual({ n: users, last: users });
+});
+
+it('writes two batches at once, and a batch that shares a user with one being written still ends with the later line', async () => {
+  await importUsers({ pool, input: Readable.from([`${exportLine(1, 'side', { name: 'W0' })}\n${exportLine(2, 'side', { name: 'X0' })}\n`]), gzipped: false });
+  // Hold W's row: the batch that updates W (and X) waits on it in Postgres.
+  const locker = await pool.connect();
+  await locker.query('BEGIN');
+  await locker.query(`SELECT 1 FROM users WHERE auth0_id = 'google-oauth2|side-1' FOR UPDATE`);
+  const lines = [
+    exportLine(1, 'side', { name: 'W1' }),
+    exportLine(2, 'side', { name: 'A' }),
+    exportLine(3, 'side'),
+    exportLine(5, 'side'),
+    exportLine(2, 'side', { name: 'B' }),
+    exportLine(7, 'side'),
+  ];
+  let firstCommitted!: () => void;
+  const aBatchCommitted = new Promise<void>((resolve) => (firstCommitted = resolve));
+  const importerPool = new Pool({ connectionString: database.url, max: 2 });
+  const imported = importUsers({ pool: importerPool, input: Readable.from([`${lines.join('\n')}\n`]), gzipped: false, batchSize: 2, onBatch: () => firstCommitted() });
+  // The second batch (3 and 5, no user in common) commits while the first one waits for W's lock.
+  await aBatchCommitted;
+  expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'google-oauth2|side-5'`)).rows).toEqual([{ name: 'User 5' }]);
+  await locker.query('COMMIT');
+  locker.release();
+  const { counts } = await imported.finally(() => importerPool.end());
+  expect(counts).toEqual({ lines: 6, created: 3, updated: 3, unchanged: 0, invalid: 0 });
+  const { rows } = await pool.query(`SELECT auth0_id, name FROM users WHERE auth0_id LIKE '%|side-%' ORDER BY auth0_id`);
+  expect(rows).toEqual([
+    { auth0_id: 'auth0|side-2', name: 'B' },
+    { auth0_id: 'google-oauth2|side-1', name: 'W1' },
+    { auth0_id: 'google-oauth2|side-3', name: 'User 3' },
+    { auth0_id: 'google-oauth2|side-5', name: 'User 5' },
+    { auth0_id: 'google-oauth2|side-7', name: 'User 7' },
+  ]);
 });
 
 it('keeps the last line when a user appears twice in one batch', async () => {

@@ -38,6 +38,20 @@ function loadEmbeddedPostgres(): typeof EmbeddedPostgresType {
 
 export const APP_DATABASE = 'app';
 
+/**
+ * Settings of the embedded Postgres only (a DATABASE_URL's server keeps its own), sized for a
+ * development machine and for `users:import` of a million users (bench/README.md, "users:import,
+ * stage by stage"). They are command-line flags: postgresql.conf stays as initdb wrote it.
+ * (shared_buffers stays at its 128MB: 512MB made no difference that this machine could measure.)
+ * - max_wal_size 2GB (default 1GB): a million-user import (about 1 GB of WAL) no longer forces a
+ *   checkpoint midway, after which the first change to each page logs the whole page again. Up to
+ *   2 GB of disk for pg_wal, and a longer recovery after a crash (replaying up to that much).
+ * - wal_init_zero off (default on): a new WAL segment is not filled with 16 MB of zeros first.
+ *   Filling them was a tenth of Postgres' CPU during an import. The cost: a full disk is found
+ *   when WAL is written into the segment rather than when it is created (Postgres stops either way).
+ */
+export const EMBEDDED_SETTINGS = ['max_wal_size=2GB', 'wal_init_zero=off'];
+
 export interface EmbeddedPostgres {
   connectionString: string;
   /** Connection string of the maintenance database, for creating and dropping databases. */
@@ -63,7 +77,7 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     createPostgresUser: os.userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8'],
     // Loopback only, and no Unix socket: its default directory may not exist or be writable.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...EMBEDDED_SETTINGS.flatMap((setting) => ['-c', setting])],
     onError: (error: unknown) => log.error({ err: error }, 'embedded postgres reported an error'),
   };
   const postgresLog: string[] = [];

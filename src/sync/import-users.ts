@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Pool } from 'pg';
 import { isAuth0Id, isEmailAddress } from '../modules/users/user-input';
+import { createBatchWriters } from './batch-writers';
 import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
 
 export interface ImportCounts {
@@ -28,6 +29,8 @@ export interface ImportOptions {
   onBatch?: (counts: ImportCounts, bytesRead: number) => void;
   /** At most this many invalid lines are kept with their reasons (all are counted). */
   keepInvalid?: number;
+  /** How many batches may be written at once, each on its own pool connection (the pool needs as many). */
+  writers?: number;
 }
 
 export async function importUsers(options: ImportOptions): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
@@ -39,22 +42,21 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   options.input.on('data', (chunk: Buffer) => void (bytesRead += chunk.length));
   const text: Readable = options.gzipped ? options.input.pipe(createGunzip({ chunkSize: 64 * 1024 })) : options.input;
 
-  // While Postgres writes one batch, the next one is parsed: at most two batches are held at once,
-  // so memory stays flat, and batches are still written one after the other, in file order.
-  let writing: Promise<void> | undefined;
-  const write = async (users: ImportedUser[]) => {
-    const result = await upsertUsers(options.pool, users);
-    counts.created += result.created;
-    counts.updated += result.updated;
-    counts.unchanged += result.unchanged;
-    options.onBatch?.({ ...counts }, bytesRead);
-  };
-  const startWrite = async (users: ImportedUser[]) => {
-    await writing;
-    writing = write(users);
-    // Rejections are rethrown by the next await of `writing`; this only keeps them from counting as unhandled.
-    writing.catch(() => undefined);
-  };
+  // While Postgres writes batches, the next one is parsed. Up to `writers` batches are written at
+  // once, each on its own connection, so that Postgres can use more than one core; a batch that
+  // shares a user with one being written waits for it, so that the later line still wins. Memory
+  // stays flat: at most writers + 1 batches are held. A crash may leave a later batch committed
+  // before an earlier one that shares no user with it: a re-run writes the whole file again, in
+  // order, so each user still ends with their last line.
+  const writers = createBatchWriters<string>(options.writers ?? 2);
+  const startWrite = (batch: Map<string, ImportedUser>) =>
+    writers.submit(batch, async () => {
+      const result = await upsertUsers(options.pool, [...batch.values()]);
+      counts.created += result.created;
+      counts.updated += result.updated;
+      counts.unchanged += result.unchanged;
+      options.onBatch?.({ ...counts }, bytesRead);
+    });
 
   // Keyed by Auth0 id: one statement cannot update a row twice, so a repeated id keeps its last line.
   let batch = new Map<string, ImportedUser>();
@@ -71,16 +73,16 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
         }
         batch.set(parsed.auth0Id, parsed);
         if (batch.size >= batchSize) {
-          await startWrite([...batch.values()]);
+          await startWrite(batch);
           batch = new Map();
         }
       }
     }
-    if (batch.size > 0) await startWrite([...batch.values()]);
-    await writing;
+    if (batch.size > 0) await startWrite(batch);
+    await writers.drain();
   } catch (error) {
     // Never leave a batch running behind the caller's back (it may close the pool next).
-    await writing?.catch(() => undefined);
+    await writers.settle();
     throw error;
   }
   return { counts, invalid };

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { uuidv7s } from './uuidv7';
 
 /** One user as an Auth0 export or the Management API describes them, already validated. */
 export interface ImportedUser {
@@ -27,7 +28,7 @@ export interface BulkUpsertCounts {
 const BEGIN_BATCH = `
   BEGIN;
   CREATE TEMPORARY TABLE IF NOT EXISTS users_staging (
-    auth0_id varchar(255) NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
+    id uuid NOT NULL, auth0_id varchar(255) NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
     picture varchar(2048), connection varchar(255), logins_count integer NOT NULL, last_login_at timestamptz(3)
   ) ON COMMIT DELETE ROWS`;
 
@@ -45,8 +46,8 @@ const STAGED = (u: string, s: string) => `(${s}.email, ${s}.email_verified, ${s}
 // ON CONFLICT still decides for a row inserted or changed meanwhile by someone else.
 const UPSERT_FROM_STAGING = `
   WITH written AS (
-    INSERT INTO users (auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-    SELECT s.auth0_id, s.email, s.email_verified, s.name, s.picture, s.connection, s.logins_count, s.last_login_at
+    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
+    SELECT s.id, s.auth0_id, s.email, s.email_verified, s.name, s.picture, s.connection, s.logins_count, s.last_login_at
       FROM users_staging s
       LEFT JOIN LATERAL (SELECT * FROM users WHERE users.auth0_id = s.auth0_id LIMIT 1) u ON true
      WHERE u.id IS NULL OR ${STORED('u', 's')} IS DISTINCT FROM ${STAGED('u', 's')}
@@ -100,10 +101,14 @@ const SPECIALS = /[\\\t\n\r]/g;
 const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const field = (value: string | null): string => (value === null ? '\\N' : SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPED[c]!) : value);
 
+// Each row carries a UUIDv7, used only if the row is new: ids made in time order are appended at the
+// primary key's right edge, where random ones (the column's default) land on any of its pages.
 function copyText(users: ImportedUser[]): string {
+  const ids = uuidv7s(users.length);
   let text = '';
-  for (const u of users) {
-    text += `${field(u.auth0Id)}\t${field(u.email)}\t${u.emailVerified ? 't' : 'f'}\t${field(u.name)}\t${field(u.picture)}\t${field(u.connection)}\t${u.loginsCount}\t${field(u.lastLoginAt)}\n`;
+  for (let i = 0; i < users.length; i += 1) {
+    const u = users[i]!;
+    text += `${ids[i]}\t${field(u.auth0Id)}\t${field(u.email)}\t${u.emailVerified ? 't' : 'f'}\t${field(u.name)}\t${field(u.picture)}\t${field(u.connection)}\t${u.loginsCount}\t${field(u.lastLoginAt)}\n`;
   }
   return text;
 }

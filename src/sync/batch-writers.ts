@@ -1,0 +1,60 @@
+// Runs batch writes side by side (one connection each), never two batches that share a user at once.
+
+export interface BatchWriters<Key> {
+  /**
+   * Starts writing `keys`' batch once fewer than `writers` batches are being written and none of
+   * them shares a key with it (so that a later line still wins). Resolves when the write has
+   * started; rejects with the first failed write.
+   */
+  submit(keys: ReadonlyMap<Key, unknown>, write: () => Promise<void>): Promise<void>;
+  /** Waits for every write started; rejects with the first failure. */
+  drain(): Promise<void>;
+  /** Waits for every write started to end, failed or not (before the caller closes their pool). */
+  settle(): Promise<void>;
+}
+
+interface Writing<Key> {
+  keys: ReadonlyMap<Key, unknown>;
+  done: Promise<void>;
+}
+
+export function createBatchWriters<Key>(writers: number): BatchWriters<Key> {
+  if (!Number.isInteger(writers) || writers < 1) throw new Error(`writers must be a positive integer, not ${writers}`);
+  const inFlight = new Set<Writing<Key>>();
+  // The first failure, kept: a failed write leaves the set, and must still stop the writes after it.
+  let failed: { error: unknown } | undefined;
+  const throwIfFailed = () => {
+    if (failed) throw failed.error;
+  };
+  return {
+    submit: async (keys, write) => {
+      for (;;) {
+        throwIfFailed();
+        const waitFor = [...inFlight].filter((other) => inFlight.size >= writers || sharesKey(other.keys, keys));
+        if (waitFor.length === 0) break;
+        await Promise.race(waitFor.map((other) => other.done));
+      }
+      const done = write().catch((error: unknown) => {
+        failed ??= { error };
+        throw error;
+      });
+      const writing: Writing<Key> = { keys, done: done.finally(() => inFlight.delete(writing)) };
+      inFlight.add(writing);
+      // A rejection is rethrown by the next wait on it (or kept in `failed`); this only keeps it from counting as unhandled.
+      writing.done.catch(() => undefined);
+    },
+    drain: async () => {
+      await Promise.all([...inFlight].map((writing) => writing.done));
+      throwIfFailed();
+    },
+    settle: async () => {
+      await Promise.allSettled([...inFlight].map((writing) => writing.done));
+    },
+  };
+}
+
+function sharesKey<Key>(a: ReadonlyMap<Key, unknown>, b: ReadonlyMap<Key, unknown>): boolean {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const key of small.keys()) if (large.has(key)) return true;
+  return false;
+}
