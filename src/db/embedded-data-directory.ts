@@ -54,10 +54,21 @@ export async function initialiseDataDirectory(dir: string, instanceFor: (databas
   removeAbandonedInitDirectories(dir);
   const staging = `${dir}.initdb-${process.pid}`;
   fs.mkdirSync(staging, { recursive: true });
-  const unregister = processShutdown.add('unfinished initdb', () => fs.rmSync(staging, { recursive: true, force: true }));
+  let initialising: Promise<void> | undefined;
+  let stopping = false;
+  const unregister = processShutdown.add('unfinished initdb', async () => {
+    stopping = true;
+    // initdb (its own process) writes into the staging directory until it ends, also after a
+    // signal that reached only us: removing the directory before that raced its writes and could
+    // leave it behind.
+    await initialising?.catch(() => undefined);
+    fs.rmSync(staging, { recursive: true, force: true });
+  });
   try {
     handDirectoryToPostgresUser(staging);
-    await instanceFor(staging).initialise();
+    initialising = instanceFor(staging).initialise();
+    await initialising;
+    if (stopping) throw new EmbeddedPostgresError('Stopped during the first initdb; the next start initialises the data directory.');
     fs.renameSync(staging, dir);
   } finally {
     unregister();
