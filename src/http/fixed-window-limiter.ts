@@ -1,6 +1,7 @@
 // Counts requests per key in fixed windows, in memory: one Map lookup per request, the IETF draft-8 RateLimit headers, 429 past the limit.
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { FixedWindows, type FixedWindow } from '../modules/common/fixed-windows';
 
 export interface FixedWindowOptions {
   windowMs: number;
@@ -12,13 +13,6 @@ export interface FixedWindowOptions {
   now?: () => number;
 }
 
-interface Window {
-  hits: number;
-  resetAt: number;
-  /** The draft-8 `pk` parameter: a short hash that tells keys apart without showing them. */
-  partitionKey: string;
-}
-
 /**
  * The headers and windows are those express-rate-limit sends with `standardHeaders: 'draft-8'`
  * (the same policy names, e.g. `"60000-in-1min"`), without its per-request costs on the hot path
@@ -26,31 +20,24 @@ interface Window {
  * per-subject limit runs on every authenticated request.
  */
 export function fixedWindowLimiter({ windowMs, limit, key, refuse, now: clock = Date.now }: FixedWindowOptions): RequestHandler {
-  const windows = new Map<string, Window>();
+  const windows = new FixedWindows(windowMs, clock);
+  // The draft-8 `pk` parameter, a short hash that tells keys apart without showing them: computed
+  // once per window (and gone with it), not for every response.
+  const partitionKeys = new WeakMap<FixedWindow, string>();
   const windowSeconds = Math.ceil(windowMs / 1000);
   const duration = durationName(windowMs);
-  // Ended windows go once a window, so memory follows the keys seen in the last one.
-  const sweep = setInterval(() => {
-    const now = clock();
-    for (const [name, window] of windows) if (window.resetAt <= now) windows.delete(name);
-  }, windowMs);
-  sweep.unref();
 
   return (req, res, next) => {
     const name = key(req);
-    const now = clock();
-    let window = windows.get(name);
-    if (!window || window.resetAt <= now) {
-      window = { hits: 0, resetAt: now + windowMs, partitionKey: window?.partitionKey ?? partitionKeyOf(name) };
-      windows.set(name, window);
-    }
-    window.hits += 1;
+    const window = windows.increment(name);
+    let partitionKey = partitionKeys.get(window);
+    if (partitionKey === undefined) partitionKeys.set(window, (partitionKey = partitionKeyOf(name)));
     const budget = limit(req);
     const policy = `"${budget}-in-${duration}"`;
-    const resetSeconds = Math.max(0, Math.ceil((window.resetAt - now) / 1000));
-    res.setHeader('RateLimit-Policy', `${policy}; q=${budget}; w=${windowSeconds}; pk=:${window.partitionKey}:`);
-    res.setHeader('RateLimit', `${policy}; r=${Math.max(budget - window.hits, 0)}; t=${resetSeconds}`);
-    if (window.hits <= budget) return next();
+    const resetSeconds = Math.max(0, Math.ceil((window.resetsAt - clock()) / 1000));
+    res.setHeader('RateLimit-Policy', `${policy}; q=${budget}; w=${windowSeconds}; pk=:${partitionKey}:`);
+    res.setHeader('RateLimit', `${policy}; r=${Math.max(budget - window.count, 0)}; t=${resetSeconds}`);
+    if (window.count <= budget) return next();
     res.setHeader('Retry-After', String(resetSeconds));
     refuse(req, res);
   };
