@@ -6,6 +6,11 @@ import { badUserInput } from '../../errors';
 const AUTH0_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|][^\s]*$/;
 // No control characters anywhere in stored text.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// A domain label: letters and digits of any script, inner hyphens, at most 63 characters.
+const UNICODE_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+const ASCII_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+// Two labels or more, each as UNICODE_LABEL would accept it: a subset of what the Unicode test accepts.
+const ASCII_DOMAIN = new RegExp(`^(?:${ASCII_LABEL}\\.)+${ASCII_LABEL}$`);
 
 /**
  * An address as mail systems accept it: `local@domain`. The local part may be quoted and hold
@@ -19,9 +24,12 @@ export function isEmailAddress(value: string): boolean {
   if (local.length > 64 && !local.startsWith('"')) return false;
   if (CONTROL_CHARACTERS.test(value)) return false;
   if (!local.startsWith('"') && /[\s@]/.test(local)) return false;
+  // Most domains are ASCII: one plain regex decides them; only the rest take the Unicode per-label test.
+  if (ASCII_DOMAIN.test(domain)) return true;
   const labels = domain.split('.');
-  return labels.length >= 2 && labels.every((label) => /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u.test(label));
+  return labels.length >= 2 && labels.every((label) => UNICODE_LABEL.test(label));
 }
+
 
 const text = (max: number) =>
   z
