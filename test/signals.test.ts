@@ -147,6 +147,33 @@ describe('npm run users:reconcile -- --watch', () => {
   }, PROCESS_TEST_TIMEOUT_MS);
 });
 
+describe('npm run users:push', () => {
+  it('on its own embedded Postgres, stops that Postgres on a SIGTERM to npm during start-up', async () => {
+    const mgmt = await startManagementApi();
+    const dataDir = path.join(root, 'push-postgres');
+    const npm = startNpmScript('users:push', {
+      EMBEDDED_POSTGRES_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      ...mgmt.env,
+      AUTH0_AUDIENCE: 'https://api.example.com/',
+    });
+    try {
+      // postmaster.pid appears as Postgres starts, before the pass begins.
+      const postgresPid = await postgresPidOf(dataDir);
+      const nodePid = parentPid(postgresPid)!;
+      expect(parentPid(nodePid)).toBe(npm.child.pid);
+
+      npm.signal('SIGTERM');
+      expect(await npm.exited).toBe(0);
+      await waitUntil(async () => !isAlive(nodePid) && !isAlive(postgresPid), 60_000);
+      expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+    } finally {
+      npm.signal('SIGKILL');
+      await mgmt.close();
+    }
+  }, PROCESS_TEST_TIMEOUT_MS);
+});
+
 describe('package.json', () => {
   it('every script that runs our code execs node, so that the signals npm forwards reach node instead of a shell that ignores them', () => {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
