@@ -12,6 +12,7 @@ import { upsertUsers, type ImportedUser } from '../src/modules/users/users-bulk-
 import { importUsers, openExport, parseExportLine, splitLines } from '../src/sync/import-users';
 import { freePort } from '../test/support/free-port';
 import { writeAuth0Export } from './auth0-export';
+import { postgresCpuSeconds } from './cpu';
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,24 +26,11 @@ const BATCH = 5000;
 
 let postmasterPidFile = '';
 
-/** CPU seconds of every process of the embedded Postgres (as bench/import-stages.ts counts them). */
-function postgresCpuSeconds(): number {
-  const postmaster = Number(fs.readFileSync(postmasterPidFile, 'utf8').split('\n')[0]);
-  let ticks = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const sum = (from: number, to: number) => fields.slice(from, to).reduce((total, value) => total + Number(value), 0);
-    if (Number(entry) === postmaster) ticks += sum(11, 15);
-    else if (Number(fields[1]) === postmaster) ticks += sum(11, 13);
-  }
-  return ticks / 100;
+/** CPU seconds of the embedded Postgres' processes (this bench runs on Linux only). */
+function postgresCpu(): number {
+  const seconds = postgresCpuSeconds(postmasterPidFile);
+  if (seconds === undefined) throw new Error('bench/import-index-costs.ts reads CPU times from /proc (Linux)');
+  return seconds;
 }
 
 /** The file's first `count` batches of valid users. */
@@ -89,9 +77,9 @@ async function main(): Promise<void> {
       const write = batches.map((batch) => batch.map((user) => (kind === 'new' ? { ...user, auth0Id: `${user.auth0Id}-${round}` } : { ...user, name: `${user.name ?? ''} ${round}` })));
       await pool.query('CHECKPOINT');
       const wal = (await pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn() AS lsn')).rows[0]!.lsn;
-      const before = postgresCpuSeconds();
+      const before = postgresCpu();
       for (const batch of write) await upsertUsers(pool, batch);
-      const cpu = postgresCpuSeconds() - before;
+      const cpu = postgresCpu() - before;
       const walBytes = Number((await pool.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1) AS bytes', [wal])).rows[0]!.bytes);
       return { microseconds: (cpu * 1e6) / rows, walBytes: walBytes / rows };
     };

@@ -14,6 +14,7 @@ import { createBatchWriters } from '../src/sync/batch-writers';
 import { importUsers, openExport, parseAuth0User, splitLines } from '../src/sync/import-users';
 import { freePort } from '../test/support/free-port';
 import { isExportShape, writeAuth0Export } from './auth0-export';
+import { postgresCpuSeconds } from './cpu';
 
 const BATCH = 5000;
 
@@ -41,40 +42,14 @@ const seconds = (started: bigint) => Math.round(Number(process.hrtime.bigint() -
 let postmasterPidFile: string | undefined;
 let lastCpu: Stage['cpu'];
 
-/**
- * CPU seconds used so far by the embedded Postgres: its live processes plus those that ended. On
- * a shared machine CPU time is steadier than wall time, which waits for other people's work.
- */
-function postgresCpuSeconds(): number | undefined {
-  if (!postmasterPidFile || !fs.existsSync('/proc/self/stat')) return undefined;
-  const postmaster = Number(fs.readFileSync(postmasterPidFile, 'utf8').split('\n')[0]);
-  const ticks = (fields: string[], from: number, to: number) => fields.slice(from, to).reduce((sum, value) => sum + Number(value), 0);
-  let total = 0;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const pid = Number(entry);
-    if (pid === postmaster) total += ticks(fields, 11, 15);
-    else if (Number(fields[1]) === postmaster) total += ticks(fields, 11, 13);
-  }
-  return total / 100;
-}
-
 async function timed(run: () => Promise<unknown>): Promise<number> {
-  const pgBefore = postgresCpuSeconds();
+  const pgBefore = postmasterPidFile ? postgresCpuSeconds(postmasterPidFile) : undefined;
   const nodeBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await run();
   const wall = seconds(started);
   const node = process.cpuUsage(nodeBefore);
-  const pgAfter = postgresCpuSeconds();
+  const pgAfter = postmasterPidFile ? postgresCpuSeconds(postmasterPidFile) : undefined;
   lastCpu = { node: Math.round((node.user + node.system) / 1e4) / 100 };
   if (pgBefore !== undefined && pgAfter !== undefined) lastCpu.postgres = Math.round((pgAfter - pgBefore) * 100) / 100;
   return wall;
