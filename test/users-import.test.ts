@@ -243,3 +243,24 @@ it('reads chunks that are plain Uint8Arrays or strings, as streams other than fi
   expect(counts).toEqual({ lines: 2, created: 2, updated: 0, unchanged: 0, invalid: 0 });
   expect((await pool.query(`SELECT name FROM users WHERE auth0_id = 'auth0|chunks-2'`)).rows[0].name).toBe('Zoë');
 });
+
+it('the sync writer pool outlives an idle connection that Postgres ends (as a stop right after pool.end() does)', async () => {
+  // In its own process: unheard, the pool's error is thrown out of a socket handler and ends the process.
+  const script = `
+    const { createSyncWriterPool } = require('./src/modules/users/user-sync-writes.ts');
+    const { Client } = require('pg');
+    (async () => {
+      const pool = createSyncWriterPool(process.env.DATABASE_URL, 1);
+      const { rows } = await pool.query('SELECT pg_backend_pid() AS pid');
+      const other = new Client({ connectionString: process.env.DATABASE_URL });
+      await other.connect();
+      await other.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await other.end();
+      while (pool.totalCount > 0) await new Promise((resolve) => setImmediate(resolve));
+      const again = await pool.query('SELECT 1 AS n');
+      process.stdout.write('after: ' + again.rows[0].n);
+      await pool.end();
+    })();`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--eval', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } });
+  expect(stdout).toBe('after: 1');
+});

@@ -12,7 +12,7 @@ export async function openSyncDatabase(): Promise<{ pool: SyncWriterPool; prisma
   const database = await openDatabase(config.database, logger);
   await applyMigrations({ connectionString: database.connectionString, logger });
   // Its writes are Auth0's own data: the push trigger must never send them back.
-  const pool = createSyncWriterPool(database.connectionString);
+  const pool = createSyncWriterPool(database.connectionString, 2, logger);
   const prisma = createPrismaClient({ connectionString: database.connectionString, poolSize: 1, logger });
   return {
     pool,

@@ -22,7 +22,7 @@ async function importCommand(): Promise<void> {
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);
   // An export is Auth0's own data: written as the sync, so the push trigger never sends it back.
-  const pool = createSyncWriterPool(database.connectionString);
+  const pool = createSyncWriterPool(database.connectionString, 2, logger);
   try {
     await applyMigrations({ connectionString: database.connectionString, logger });
     const { input, gzipped, size } = openExport(file);

@@ -1,5 +1,6 @@
 // The writes that bring Auth0's state into `users` (log stream, reconcile, write-back results), each marked as the sync's own.
 import { Pool } from 'pg';
+import type { Logger } from 'pino';
 import { Prisma } from '../../generated/prisma/client';
 import type { User } from '../../generated/prisma/client';
 import { upsertUsers, type ImportedUser } from './users-bulk-upsert';
@@ -33,8 +34,15 @@ export async function markSyncWrite(tx: Tx): Promise<void> {
  * A pg pool whose every connection writes as the sync (import, backfill, reconcile): their
  * batches are Auth0's own data and must never be pushed back to it.
  */
-export function createSyncWriterPool(connectionString: string, max = 2): SyncWriterPool {
-  return Object.assign(new Pool({ connectionString, max, options: `-c ${SYNC_WRITER_SETTING}=sync` }), { syncWriter: true as const });
+export function createSyncWriterPool(connectionString: string, max = 2, logger?: Logger): SyncWriterPool {
+  const pool = new Pool({ connectionString, max, options: `-c ${SYNC_WRITER_SETTING}=sync` });
+  // An idle connection that dies is dropped by the pool; unheard, its error would end the process.
+  // It happens at every stop: pool.end() resolves before its sockets have closed, so the embedded
+  // Postgres, stopped next, may still reach one with "terminating connection due to administrator command".
+  pool.on('error', (error) => {
+    if (!pool.ending) logger?.warn({ code: (error as { code?: unknown }).code }, 'an idle database connection failed and was dropped');
+  });
+  return Object.assign(pool, { syncWriter: true as const });
 }
 
 /** A pool whose connections are marked as the sync's (createSyncWriterPool). */
