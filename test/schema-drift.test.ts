@@ -44,3 +44,18 @@ it('reports each kind of drift when the database and the schema disagree', async
     await drifted.drop();
   }
 });
+
+it('compares Auth0 ids byte by byte (COLLATE "C") in users and user_changes, which schema.prisma cannot say', async () => {
+  const collations = await withClient(migrated.url, async (client) =>
+    (
+      await client.query<{ column: string; collation: string }>(`
+        SELECT c.relname || '.' || a.attname AS column, co.collname AS collation
+          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation co ON co.oid = a.attcollation
+         WHERE a.attname = 'auth0_id' AND c.relname IN ('users', 'user_changes') ORDER BY 1`)
+    ).rows,
+  );
+  expect(collations).toEqual([
+    { column: 'user_changes.auth0_id', collation: 'C' },
+    { column: 'users.auth0_id', collation: 'C' },
+  ]);
+});

@@ -28,7 +28,7 @@ export interface BulkUpsertCounts {
 const BEGIN_BATCH = `
   BEGIN;
   CREATE TEMPORARY TABLE IF NOT EXISTS users_staging (
-    id uuid NOT NULL, auth0_id varchar(255) NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
+    id uuid NOT NULL, auth0_id varchar(255) COLLATE "C" NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
     picture varchar(2048), connection varchar(255), logins_count integer NOT NULL, last_login_at timestamptz(3)
   ) ON COMMIT DELETE ROWS`;
 
