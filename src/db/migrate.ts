@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from 'pino';
+import { ensureUserIndexes } from '../modules/users/users-load-indexes';
 import { isDatabaseUnavailable } from './unavailable';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, '../../prisma/migrations');
@@ -81,6 +82,10 @@ export async function applyMigrations(options: { connectionString: string; logge
         await applyOne(client, migration);
         log.info({ migration: migration.name }, 'applied migration');
       }
+      // A bulk load into an empty table that stopped before building its indexes (killed, or the
+      // database went away) left them missing: built again here, before anything else runs.
+      const rebuilt = await ensureUserIndexes(client);
+      if (rebuilt.length > 0) log.warn({ indexes: rebuilt }, 'built indexes of users that an interrupted import had left out');
       return pending.map((migration) => migration.name);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);

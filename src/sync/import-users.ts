@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { isAuth0Id, isEmailAddress } from '../modules/users/user-input';
 import { createBatchWriters } from './batch-writers';
 import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import { ensureUserIndexes, prepareUsersBulkLoad } from '../modules/users/users-load-indexes';
 
 export interface ImportCounts {
   lines: number;
@@ -38,6 +39,9 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   const keepInvalid = options.keepInvalid ?? 1000;
   const counts: ImportCounts = { lines: 0, created: 0, updated: 0, unchanged: 0, invalid: 0 };
   const invalid: InvalidLine[] = [];
+  // Into an empty table, the indexes no write needs are built once at the end (see users-load-indexes).
+  // Before the input is read from: a 'data' listener sets it flowing.
+  const deferredIndexes = await prepareUsersBulkLoad(options.pool);
   let bytesRead = 0;
   options.input.on('data', (chunk: Buffer) => void (bytesRead += chunk.length));
   const text: Readable = options.gzipped ? options.input.pipe(createGunzip({ chunkSize: 64 * 1024 })) : options.input;
@@ -60,6 +64,7 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
 
   // Keyed by Auth0 id: one statement cannot update a row twice, so a repeated id keeps its last line.
   let batch = new Map<string, ImportedUser>();
+  let failure: { error: unknown } | undefined;
   try {
     for await (const lines of splitLines(text)) {
       for (const line of lines) {
@@ -81,10 +86,13 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
     if (batch.size > 0) await startWrite(batch);
     await writers.drain();
   } catch (error) {
+    failure = { error };
     // Never leave a batch running behind the caller's back (it may close the pool next).
     await writers.settle();
-    throw error;
   }
+  // Failed or not: what was committed must not stay without them.
+  if (deferredIndexes) await ensureUserIndexes(options.pool).catch((error: unknown) => void (failure ??= { error }));
+  if (failure) throw failure.error;
   return { counts, invalid };
 }
 
