@@ -8,9 +8,11 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Pool } from 'pg';
+import { upsertUsers, type ImportedUser } from '../src/modules/users/users-bulk-upsert';
 import { importUsers } from '../src/sync/import-users';
-import { createTestDatabase, type TestDatabase } from './support/database';
+import { createTestDatabase, withClient, type TestDatabase } from './support/database';
 import { ROOT } from './support/server-process';
+import { waitUntil } from './support/wait-until';
 
 const run = promisify(execFile);
 let database: TestDatabase;
@@ -263,4 +265,56 @@ it('the sync writer pool outlives an idle connection that Postgres ends (as a st
     })();`;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--eval', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } });
   expect(stdout).toBe('after: 1');
+});
+
+describe('a batch that another writer gets in the way of, between its look at users and its write', () => {
+  let batchPool: Pool;
+  beforeAll(() => void (batchPool = new Pool({ connectionString: database.url, max: 1 })));
+  afterAll(() => batchPool.end());
+  const imported = (i: number, name: string): ImportedUser => ({ auth0Id: `auth0|race-${i}`, email: `race${i}@example.com`, emailVerified: true, name, picture: null, connection: 'Username-Password-Authentication', loginsCount: 1, lastLoginAt: null });
+  const waitingForALock = () =>
+    waitUntil(() => withClient(database.url, async (monitor) => (await monitor.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%users_staging%'`)).rowCount === 1));
+  const names = async (from: number, to: number) =>
+    (await pool.query<{ auth0_id: string; name: string }>(`SELECT auth0_id, name FROM users WHERE auth0_id = ANY($1) ORDER BY auth0_id`, [Array.from({ length: to - from + 1 }, (_, i) => `auth0|race-${from + i}`)])).rows;
+
+  it('a user inserted meanwhile by someone else: the batch still writes every user, the file winning', async () => {
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`INSERT INTO users (auth0_id, name) VALUES ('auth0|race-2', 'Inserted meanwhile')`);
+      const batch = upsertUsers(batchPool, [imported(1, 'File 1'), imported(2, 'File 2'), imported(3, 'File 3')]);
+      // The batch did not see the uncommitted row, so it inserts it too and waits on the unique index.
+      await waitingForALock();
+      await other.query('COMMIT');
+      expect(await batch).toEqual({ created: 2, updated: 1, unchanged: 0 });
+    } finally {
+      other.release();
+    }
+    expect(await names(1, 3)).toEqual([
+      { auth0_id: 'auth0|race-1', name: 'File 1' },
+      { auth0_id: 'auth0|race-2', name: 'File 2' },
+      { auth0_id: 'auth0|race-3', name: 'File 3' },
+    ]);
+  });
+
+  it('a user deleted meanwhile by someone else: the batch writes them again instead of losing them', async () => {
+    await upsertUsers(pool, [imported(4, 'Old 4'), imported(5, 'Old 5')]);
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`DELETE FROM users WHERE auth0_id = 'auth0|race-5'`);
+      const batch = upsertUsers(batchPool, [imported(4, 'New 4'), imported(5, 'New 5'), imported(6, 'New 6')]);
+      // The batch saw 5 as changed, and waits on its row lock to update it.
+      await waitingForALock();
+      await other.query('COMMIT');
+      expect(await batch).toEqual({ created: 2, updated: 1, unchanged: 0 });
+    } finally {
+      other.release();
+    }
+    expect(await names(4, 6)).toEqual([
+      { auth0_id: 'auth0|race-4', name: 'New 4' },
+      { auth0_id: 'auth0|race-5', name: 'New 5' },
+      { auth0_id: 'auth0|race-6', name: 'New 6' },
+    ]);
+  });
 });

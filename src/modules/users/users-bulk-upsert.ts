@@ -62,6 +62,40 @@ const UPSERT_FROM_STAGING = `
   )
   SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS written FROM written`;
 
+// The common case, cheaper: absent users by a plain INSERT, changed ones by an UPDATE. ON CONFLICT
+// costs a speculative insertion per row (one more descent of the Auth0 id index, and its token)
+// even when no row conflicts. It is only right if nobody inserted or deleted one of these users
+// after the statement's snapshot: another writer's insert makes the INSERT fail (unique
+// violation), a delete makes the UPDATE skip the row (fewer updated than changed). Either way the
+// batch goes back to its savepoint and takes UPSERT_FROM_STAGING, which decides row by row.
+// The planner settings keep every join an index probe per staged row, as the LATERAL does:
+// the staging table has no statistics, and a hash join would read all of users.
+const SPLIT_FROM_STAGING = `
+  WITH staged AS MATERIALIZED (
+    SELECT s.*, u.id IS NULL AS absent
+      FROM users_staging s
+      LEFT JOIN LATERAL (SELECT * FROM users WHERE users.auth0_id = s.auth0_id LIMIT 1) u ON true
+     WHERE u.id IS NULL OR ${STORED('u', 's')} IS DISTINCT FROM ${STAGED('u', 's')}
+  ), inserted AS (
+    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
+    SELECT id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at FROM staged WHERE absent
+    RETURNING 1
+  ), updated AS (
+    UPDATE users SET
+      email = s.email, email_verified = s.email_verified, name = s.name, picture = s.picture, connection = s.connection,
+      logins_count = GREATEST(users.logins_count, s.logins_count),
+      last_login_at = GREATEST(users.last_login_at, s.last_login_at),
+      updated_at = now()
+      FROM staged s
+     WHERE NOT s.absent AND users.auth0_id = s.auth0_id
+    RETURNING 1
+  )
+  SELECT (count(*) FILTER (WHERE absent))::int AS absent, (count(*) FILTER (WHERE NOT absent))::int AS changed,
+         (SELECT count(*) FROM inserted)::int AS created, (SELECT count(*) FROM updated)::int AS updated
+    FROM staged`;
+
+const UNIQUE_VIOLATION = '23505';
+
 /** A batch of distinct users in one transaction; says how many were created, updated or left unchanged. */
 export async function upsertUsers(pool: Pool, users: ImportedUser[]): Promise<BulkUpsertCounts> {
   const client = await pool.connect();
@@ -84,14 +118,32 @@ async function upsertBatch(client: PoolClient, users: ImportedUser[]): Promise<B
     const copy = client.query(copyFrom(COPY_BATCH));
     copy.end(copyText(users));
     await once(copy, 'finish');
-    const { rows } = await client.query<{ created: number; written: number }>(UPSERT_FROM_STAGING);
+    const split = await writeSplit(client);
+    const { created, written } = split ?? (await client.query<{ created: number; written: number }>(UPSERT_FROM_STAGING)).rows[0]!;
     await client.query('COMMIT');
-    const { created, written } = rows[0]!;
     return { created, updated: written - created, unchanged: users.length - written };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** SPLIT_FROM_STAGING under a savepoint: its counts, or undefined (rolled back) if another writer got in its way. */
+async function writeSplit(client: PoolClient): Promise<{ created: number; written: number } | undefined> {
+  await client.query('SAVEPOINT split; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+  let counts: { absent: number; changed: number; created: number; updated: number } | undefined;
+  try {
+    counts = (await client.query<{ absent: number; changed: number; created: number; updated: number }>(SPLIT_FROM_STAGING)).rows[0]!;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+  }
+  if (counts && counts.created === counts.absent && counts.updated === counts.changed) {
+    await client.query('RELEASE SAVEPOINT split');
+    return { created: counts.created, written: counts.created + counts.updated };
+  }
+  // The planner settings go back with the savepoint.
+  await client.query('ROLLBACK TO SAVEPOINT split');
+  return undefined;
 }
 
 // COPY's text format: tab-separated, \N for NULL, and backslash escapes for the four characters
