@@ -73,14 +73,46 @@ it('counts changed profiles as updated, and never lowers a login count', async (
   expect(rows[0]).toEqual({ name: 'User 2', logins_count: 2 });
 });
 
+it('an export older than a change already applied here never brings the old profile back; counts still move forward', async () => {
+  const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+  const importLine = async (extra: Record<string, unknown>) => (await importUsers({ pool, input: Readable.from([`${exportLine(1, 'aged', extra)}\n`]), gzipped: false })).counts;
+  const stored = async () => (await pool.query(`SELECT name, logins_count, auth0_updated_at FROM users WHERE auth0_id = 'google-oauth2|aged-1'`)).rows[0];
+
+  expect(await importLine({ name: 'From the export of the 1st', updated_at: at(1), logins_count: 1 })).toMatchObject({ created: 1 });
+  // The log stream (or a write-back) then applies Auth0's change of the 3rd.
+  await pool.query(`UPDATE users SET name = 'Changed on the 3rd', auth0_updated_at = $1 WHERE auth0_id = 'google-oauth2|aged-1'`, [at(3)]);
+
+  // An export taken on the 2nd, imported late: the profile stays, the login count moves forward.
+  expect(await importLine({ name: 'From the export of the 2nd', updated_at: at(2), logins_count: 5 })).toMatchObject({ updated: 1 });
+  expect(await stored()).toEqual({ name: 'Changed on the 3rd', logins_count: 5, auth0_updated_at: new Date(at(3)) });
+  // Nothing newer in it at all: unchanged.
+  expect(await importLine({ name: 'From the export of the 2nd', updated_at: at(2), logins_count: 5 })).toMatchObject({ unchanged: 1 });
+  // A copy without updated_at cannot say it is newer: the profile stays.
+  expect(await importLine({ name: 'Undated' })).toMatchObject({ unchanged: 1 });
+  // A newer export wins.
+  expect(await importLine({ name: 'From the export of the 4th', updated_at: at(4), logins_count: 5 })).toMatchObject({ updated: 1 });
+  expect(await stored()).toEqual({ name: 'From the export of the 4th', logins_count: 5, auth0_updated_at: new Date(at(4)) });
+});
+
 it('reports invalid lines with their numbers and reasons, and imports the rest', async () => {
   const file = writeExport(
     'invalid.ndjson',
-    [exportLine(1, 'mixed'), '{not json', JSON.stringify({ user_id: 'no-provider' }), exportLine(4, 'mixed', { email: 'not-an-email' }), exportLine(5, 'mixed', { logins_count: -2 }), exportLine(6, 'mixed')],
+    [
+      exportLine(1, 'mixed'),
+      '{not json',
+      JSON.stringify({ user_id: 'no-provider' }),
+      exportLine(4, 'mixed', { email: 'not-an-email' }),
+      exportLine(5, 'mixed', { logins_count: -2 }),
+      exportLine(6, 'mixed'),
+      exportLine(7, 'mixed', { updated_at: 'yesterday' }),
+      exportLine(8, 'mixed', { updated_at: 1_700_000_000 }),
+    ],
     false,
   );
   const output = await importCli(file);
-  expect(output).toMatch(/6 lines: 2 created, 0 updated, 0 unchanged, 4 invalid/);
+  expect(output).toMatch(/8 lines: 2 created, 0 updated, 0 unchanged, 6 invalid/);
+  expect(output).toContain('line 7: updated_at is not a date');
+  expect(output).toContain('line 8: updated_at is not a date');
   expect(output).toContain('line 2: not JSON');
   expect(output).toContain('line 3: user_id is missing or not an Auth0 user id');
   expect(output).toContain('line 4: email is not an email address');
@@ -271,7 +303,7 @@ describe('a batch that another writer gets in the way of, between its look at us
   let batchPool: Pool;
   beforeAll(() => void (batchPool = new Pool({ connectionString: database.url, max: 1 })));
   afterAll(() => batchPool.end());
-  const imported = (i: number, name: string): ImportedUser => ({ auth0Id: `auth0|race-${i}`, email: `race${i}@example.com`, emailVerified: true, name, picture: null, connection: 'Username-Password-Authentication', loginsCount: 1, lastLoginAt: null });
+  const imported = (i: number, name: string): ImportedUser => ({ auth0Id: `auth0|race-${i}`, email: `race${i}@example.com`, emailVerified: true, name, picture: null, connection: 'Username-Password-Authentication', loginsCount: 1, lastLoginAt: null, auth0UpdatedAt: null });
   const waitingForALock = () =>
     waitUntil(() => withClient(database.url, async (monitor) => (await monitor.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%users_staging%'`)).rowCount === 1));
   const names = async (from: number, to: number) =>

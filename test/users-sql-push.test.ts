@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { Auth0UsersApi } from '../src/modules/users/auth0-users-api';
 import { UserChangesPusher } from '../src/modules/users/user-changes-pusher';
-import { createSyncWriterPool, upsertAuth0SearchResults } from '../src/modules/users/user-sync-writes';
+import { createSyncWriterPool } from '../src/modules/users/user-sync-writes';
+import { upsertUsers } from '../src/modules/users/users-bulk-upsert';
 import { withClient } from './support/database';
 import { expectData } from './support/graphql';
 import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
@@ -205,11 +206,11 @@ it('reconcile bringing back an older copy of a user than the one stored here cha
   const pool = createSyncWriterPool(server.database.url, 1);
   try {
     const stale = { auth0Id: user.auth0Id, email: user.email, emailVerified: false, name: 'Older in the search', picture: null, connection: null, loginsCount: 0, lastLoginAt: null };
-    const counts = await upsertAuth0SearchResults(pool, [{ ...stale, auth0UpdatedAt: new Date('2026-10-15T00:00:00Z') }]);
+    const counts = await upsertUsers(pool, [{ ...stale, auth0UpdatedAt: '2026-10-15T00:00:00Z' }]);
     expect(counts).toEqual({ created: 0, updated: 0, unchanged: 1 });
     expect((await row(user.auth0Id)).name).toBe('Newer here');
 
-    await upsertAuth0SearchResults(pool, [{ ...stale, name: 'Newest in Auth0', auth0UpdatedAt: new Date('2026-11-02T00:00:00Z') }]);
+    await upsertUsers(pool, [{ ...stale, name: 'Newest in Auth0', auth0UpdatedAt: '2026-11-02T00:00:00Z' }]);
     expect(await row(user.auth0Id)).toMatchObject({ name: 'Newest in Auth0', auth0UpdatedAt: new Date('2026-11-02T00:00:00Z') });
   } finally {
     await pool.end();

@@ -170,7 +170,9 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
   const loginsCount = value.logins_count ?? 0;
   if (typeof loginsCount !== 'number' || !Number.isInteger(loginsCount) || loginsCount < 0 || loginsCount > MAX_INTEGER) return 'logins_count is not a non-negative integer';
   const lastLogin = value.last_login ?? null;
-  if (lastLogin !== null && (typeof lastLogin !== 'string' || Number.isNaN(Date.parse(lastLogin)))) return 'last_login is not a date';
+  if (lastLogin !== null && !isDate(lastLogin)) return 'last_login is not a date';
+  const updatedAt = value.updated_at ?? null;
+  if (updatedAt !== null && !isDate(updatedAt)) return 'updated_at is not a date';
   return {
     auth0Id,
     email,
@@ -180,8 +182,11 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
     connection,
     loginsCount,
     lastLoginAt: lastLogin,
+    auth0UpdatedAt: updatedAt,
   };
 }
+
+const isDate = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
 export function openExport(file: string): { input: Readable; gzipped: boolean; size: number } {
   return { input: fs.createReadStream(file), gzipped: file.endsWith('.gz'), size: fs.statSync(file).size };

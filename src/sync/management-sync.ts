@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import type { ManagementClient } from 'auth0';
 import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
-import { upsertAuth0SearchResults, type SyncWriterPool } from '../modules/users/user-sync-writes';
-import type { ImportedUser } from '../modules/users/users-bulk-upsert';
+import type { SyncWriterPool } from '../modules/users/user-sync-writes';
+import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
 import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
 export const EXPORT_FIELDS = [
@@ -16,6 +16,7 @@ export const EXPORT_FIELDS = [
   { name: 'identities[0].connection', export_as: 'connection' },
   { name: 'logins_count' },
   { name: 'last_login' },
+  { name: 'updated_at' },
 ];
 
 export class SyncError extends Error {
@@ -82,8 +83,8 @@ export async function reconcileUsers(options: { management: ManagementClient; po
     result.fetched += window.users.length + window.invalid;
     result.invalid += window.invalid;
     if (window.users.length > 0) {
-      // Through the users module: an Auth0 copy older than the state stored here is skipped.
-      const counts = await upsertAuth0SearchResults(pool, dedupe(window.users));
+      // Through the users module: an Auth0 copy older than the state stored here changes nothing.
+      const counts = await upsertUsers(pool, dedupe(window.users));
       result.created += counts.created;
       result.updated += counts.updated;
       result.unchanged += counts.unchanged;
@@ -103,10 +104,8 @@ export async function reconcileUsers(options: { management: ManagementClient; po
   return result;
 }
 
-type SearchedUser = ImportedUser & { auth0UpdatedAt: Date | null };
-
 async function searchWindow(management: ManagementClient, from: Date) {
-  const users: SearchedUser[] = [];
+  const users: ImportedUser[] = [];
   let invalid = 0;
   let newest: Date | undefined;
   let fetched = 0;
@@ -116,9 +115,12 @@ async function searchWindow(management: ManagementClient, from: Date) {
     fetched += batch.length;
     for (const user of batch) {
       const parsed = parseAuth0User(user);
-      const updatedAt = typeof user.updated_at === 'string' ? new Date(user.updated_at) : undefined;
-      if (typeof parsed === 'string') invalid += 1;
-      else users.push({ ...parsed, auth0UpdatedAt: updatedAt ?? null });
+      if (typeof parsed === 'string') {
+        invalid += 1;
+        continue;
+      }
+      users.push(parsed);
+      const updatedAt = parsed.auth0UpdatedAt === null ? undefined : new Date(parsed.auth0UpdatedAt);
       if (updatedAt && (!newest || updatedAt > newest)) newest = updatedAt;
     }
     if (batch.length < PER_PAGE) break;
@@ -126,6 +128,6 @@ async function searchWindow(management: ManagementClient, from: Date) {
   return { users, invalid, newest, from, capped: fetched >= SEARCH_CAP };
 }
 
-function dedupe(users: SearchedUser[]): SearchedUser[] {
+function dedupe(users: ImportedUser[]): ImportedUser[] {
   return [...new Map(users.map((user) => [user.auth0Id, user])).values()];
 }

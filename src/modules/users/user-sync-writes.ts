@@ -3,7 +3,6 @@ import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { Prisma } from '../../generated/prisma/client';
 import type { User } from '../../generated/prisma/client';
-import { upsertUsers, type ImportedUser } from './users-bulk-upsert';
 import type { Auth0User } from './auth0-users-api';
 
 /** The client of an interactive Prisma transaction. */
@@ -120,32 +119,3 @@ export async function markDeleted(tx: Tx, auth0Id: string): Promise<Date> {
   return row!.deletedAt;
 }
 
-/**
- * Users from Auth0's search (reconcile), upserted as the sync. A user whose row holds a newer
- * Auth0 state (a write-back after the search) is left out: an older copy never overwrites newer
- * data. The batch statement itself is the bulk upsert's, which runs its own transaction, so the
- * check comes just before it: a write-back that commits in between is overwritten by the older
- * copy until the next reconcile, whose search finds the user again (Auth0's updated_at is newer
- * than the checkpoint) and brings Auth0's state.
- */
-export async function upsertAuth0SearchResults(pool: SyncWriterPool, users: Array<ImportedUser & { auth0UpdatedAt: Date | null }>) {
-  const { rows } = await pool.query<{ auth0_id: string; auth0_updated_at: Date }>(
-    'SELECT auth0_id, auth0_updated_at FROM users WHERE auth0_id = ANY($1::varchar[]) AND auth0_updated_at IS NOT NULL',
-    [users.map((user) => user.auth0Id)],
-  );
-  const storedAt = new Map(rows.map((row) => [row.auth0_id, row.auth0_updated_at]));
-  const fresh = users.filter((user) => {
-    const stored = storedAt.get(user.auth0Id);
-    return !stored || (user.auth0UpdatedAt !== null && user.auth0UpdatedAt >= stored);
-  });
-  const counts = fresh.length > 0 ? await upsertUsers(pool, fresh) : { created: 0, updated: 0, unchanged: 0 };
-  const dated = fresh.filter((user) => user.auth0UpdatedAt !== null);
-  if (dated.length > 0) {
-    await pool.query(
-      `UPDATE users SET auth0_updated_at = v.at FROM unnest($1::varchar[], $2::timestamptz[]) AS v(auth0_id, at)
-       WHERE users.auth0_id = v.auth0_id AND (users.auth0_updated_at IS NULL OR users.auth0_updated_at < v.at)`,
-      [dated.map((user) => user.auth0Id), dated.map((user) => user.auth0UpdatedAt)],
-    );
-  }
-  return { ...counts, unchanged: counts.unchanged + (users.length - fresh.length) };
-}

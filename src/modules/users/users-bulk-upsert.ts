@@ -14,6 +14,8 @@ export interface ImportedUser {
   connection: string | null;
   loginsCount: number;
   lastLoginAt: string | null;
+  /** Auth0's `updated_at` of this copy (ISO 8601), if it came with one: an older copy never overwrites a newer one. */
+  auth0UpdatedAt: string | null;
 }
 
 export interface BulkUpsertCounts {
@@ -29,16 +31,31 @@ const BEGIN_BATCH = `
   BEGIN;
   CREATE TEMPORARY TABLE IF NOT EXISTS users_staging (
     id uuid NOT NULL, auth0_id varchar(255) COLLATE "C" NOT NULL, email varchar(320), email_verified boolean NOT NULL, name varchar(255),
-    picture varchar(2048), connection varchar(255), logins_count integer NOT NULL, last_login_at timestamptz(3)
+    picture varchar(2048), connection varchar(255), logins_count integer NOT NULL, last_login_at timestamptz(3),
+    auth0_updated_at timestamptz(3)
   ) ON COMMIT DELETE ROWS`;
 
 const COPY_BATCH = 'COPY users_staging FROM STDIN';
 
-// The stored row and the staged one after the merge rules (counters and login times only move forward).
-const STORED = (u: string, s: string) => `(${u}.email, ${u}.email_verified, ${u}.name, ${u}.picture, ${u}.connection,
-    GREATEST(${u}.logins_count, ${s}.logins_count), GREATEST(${u}.last_login_at, ${s}.last_login_at))`;
-const STAGED = (u: string, s: string) => `(${s}.email, ${s}.email_verified, ${s}.name, ${s}.picture, ${s}.connection,
-    ${u}.logins_count, ${u}.last_login_at)`;
+// The merge rules, for a stored row u and a copy s of the same user. The profile is taken from s
+// only if s is not older than what u holds (Auth0's updated_at; a copy without one is taken only
+// by a row without one): an export or a search older than a change the log stream or the
+// write-back already applied must not bring the old values back. Counters and login times only
+// move forward, whatever the copy's age.
+const FRESH = (u: string, s: string) => `(${u}.auth0_updated_at IS NULL OR ${s}.auth0_updated_at >= ${u}.auth0_updated_at)`;
+const CHANGES = (u: string, s: string) => `(${FRESH(u, s)}
+      AND (${s}.email, ${s}.email_verified, ${s}.name, ${s}.picture, ${s}.connection, GREATEST(${u}.auth0_updated_at, ${s}.auth0_updated_at))
+          IS DISTINCT FROM (${u}.email, ${u}.email_verified, ${u}.name, ${u}.picture, ${u}.connection, ${u}.auth0_updated_at)
+      OR ${s}.logins_count > ${u}.logins_count OR ${s}.last_login_at > ${u}.last_login_at
+      OR (${u}.last_login_at IS NULL AND ${s}.last_login_at IS NOT NULL))`;
+const MERGE = (u: string, s: string) => {
+  const profile = ['email', 'email_verified', 'name', 'picture', 'connection'].map((column) => `${column} = CASE WHEN ${FRESH(u, s)} THEN ${s}.${column} ELSE ${u}.${column} END`);
+  return `${profile.join(', ')},
+      logins_count = GREATEST(${u}.logins_count, ${s}.logins_count),
+      last_login_at = GREATEST(${u}.last_login_at, ${s}.last_login_at),
+      auth0_updated_at = GREATEST(${u}.auth0_updated_at, ${s}.auth0_updated_at),
+      updated_at = now()`;
+};
 
 // Rows already equal are left out before the upsert, so that a re-run neither locks nor rewrites
 // them (ON CONFLICT DO UPDATE locks the row it meets even when its WHERE then skips it). The
@@ -46,18 +63,13 @@ const STAGED = (u: string, s: string) => `(${s}.email, ${s}.email_verified, ${s}
 // ON CONFLICT still decides for a row inserted or changed meanwhile by someone else.
 const UPSERT_FROM_STAGING = `
   WITH written AS (
-    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-    SELECT s.id, s.auth0_id, s.email, s.email_verified, s.name, s.picture, s.connection, s.logins_count, s.last_login_at
+    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at, auth0_updated_at)
+    SELECT s.id, s.auth0_id, s.email, s.email_verified, s.name, s.picture, s.connection, s.logins_count, s.last_login_at, s.auth0_updated_at
       FROM users_staging s
       LEFT JOIN LATERAL (SELECT * FROM users WHERE users.auth0_id = s.auth0_id LIMIT 1) u ON true
-     WHERE u.id IS NULL OR ${STORED('u', 's')} IS DISTINCT FROM ${STAGED('u', 's')}
-    ON CONFLICT (auth0_id) DO UPDATE SET
-      email = EXCLUDED.email, email_verified = EXCLUDED.email_verified, name = EXCLUDED.name,
-      picture = EXCLUDED.picture, connection = EXCLUDED.connection,
-      logins_count = GREATEST(users.logins_count, EXCLUDED.logins_count),
-      last_login_at = GREATEST(users.last_login_at, EXCLUDED.last_login_at),
-      updated_at = now()
-    WHERE ${STORED('users', 'EXCLUDED')} IS DISTINCT FROM ${STAGED('users', 'EXCLUDED')}
+     WHERE u.id IS NULL OR ${CHANGES('u', 's')}
+    ON CONFLICT (auth0_id) DO UPDATE SET ${MERGE('users', 'EXCLUDED')}
+    WHERE ${CHANGES('users', 'EXCLUDED')}
     RETURNING (xmax = 0) AS created
   )
   SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS written FROM written`;
@@ -75,17 +87,13 @@ const SPLIT_FROM_STAGING = `
     SELECT s.*, u.id IS NULL AS absent
       FROM users_staging s
       LEFT JOIN LATERAL (SELECT * FROM users WHERE users.auth0_id = s.auth0_id LIMIT 1) u ON true
-     WHERE u.id IS NULL OR ${STORED('u', 's')} IS DISTINCT FROM ${STAGED('u', 's')}
+     WHERE u.id IS NULL OR ${CHANGES('u', 's')}
   ), inserted AS (
-    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at)
-    SELECT id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at FROM staged WHERE absent
+    INSERT INTO users (id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at, auth0_updated_at)
+    SELECT id, auth0_id, email, email_verified, name, picture, connection, logins_count, last_login_at, auth0_updated_at FROM staged WHERE absent
     RETURNING 1
   ), updated AS (
-    UPDATE users SET
-      email = s.email, email_verified = s.email_verified, name = s.name, picture = s.picture, connection = s.connection,
-      logins_count = GREATEST(users.logins_count, s.logins_count),
-      last_login_at = GREATEST(users.last_login_at, s.last_login_at),
-      updated_at = now()
+    UPDATE users SET ${MERGE('users', 's')}
       FROM staged s
      WHERE NOT s.absent AND users.auth0_id = s.auth0_id
     RETURNING 1
@@ -160,7 +168,7 @@ function copyText(users: ImportedUser[]): string {
   let text = '';
   for (let i = 0; i < users.length; i += 1) {
     const u = users[i]!;
-    text += `${ids[i]}\t${field(u.auth0Id)}\t${field(u.email)}\t${u.emailVerified ? 't' : 'f'}\t${field(u.name)}\t${field(u.picture)}\t${field(u.connection)}\t${u.loginsCount}\t${field(u.lastLoginAt)}\n`;
+    text += `${ids[i]}\t${field(u.auth0Id)}\t${field(u.email)}\t${u.emailVerified ? 't' : 'f'}\t${field(u.name)}\t${field(u.picture)}\t${field(u.connection)}\t${u.loginsCount}\t${field(u.lastLoginAt)}\t${field(u.auth0UpdatedAt)}\n`;
   }
   return text;
 }
