@@ -43,6 +43,7 @@ const EnvSchema = z.object({
   AUTH0_MGMT_CLIENT_SECRET: optionalString,
   AUTH0_MANAGEMENT_ORIGIN: z.preprocess(emptyAsUndefined, z.url().optional()),
   AUTH0_WRITE_TIMEOUT_MS: positiveInt(3000),
+  WRITE_BACK_MAX_IN_FLIGHT: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
   USERS_PUSH_INTERVAL_MS: positiveInt(2000),
   USERS_CONVERGE_AFTER_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
@@ -152,6 +153,8 @@ export interface Config {
         pushIntervalMs: number;
         /** A write-back whose transaction has not ended after this long is converged to Auth0's state. */
         convergeAfterMs: number;
+        /** Write-backs under way at once (each holds a database connection during its Auth0 call); more wait, then get UNAVAILABLE. */
+        maxInFlight: number;
       }
     | undefined;
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
@@ -228,6 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             management: { domain: writeBackDomain, clientId: e.AUTH0_MGMT_CLIENT_ID, clientSecret: e.AUTH0_MGMT_CLIENT_SECRET, origin: e.AUTH0_MANAGEMENT_ORIGIN, timeoutMs: e.AUTH0_WRITE_TIMEOUT_MS },
             pushIntervalMs: e.USERS_PUSH_INTERVAL_MS,
             convergeAfterMs: e.USERS_CONVERGE_AFTER_MS,
+            // Half the pool: write-backs slowed down by Auth0 never take the connections first logins need.
+            maxInFlight: e.WRITE_BACK_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(e.DATABASE_POOL_SIZE / 2)),
           }
         : undefined,
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),

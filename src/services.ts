@@ -26,6 +26,7 @@ export function createServices(config: Config, prisma: PrismaClient, sql: SqlCli
     prisma,
     api: auth0Users,
     auth0TimeoutMs: config.writeBack?.management.timeoutMs ?? 0,
+    maxInFlight: config.writeBack?.maxInFlight ?? 1,
     statementTimeoutMs: config.database.statementTimeoutMs,
     poolTimeoutMs: config.database.poolTimeoutMs,
     logger: logger.child({ module: 'users-write-back' }),

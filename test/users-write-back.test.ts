@@ -33,7 +33,7 @@ const UPDATE_USER = `mutation ($id: String!, $input: UpdateUserInput!) {
 }`;
 
 /** A user in both Auth0 (the stand-in) and Postgres, equal on both sides. */
-async function seedUser(options: { social?: boolean } = {}) {
+async function seedUser(options: { social?: boolean; on?: TestServer } = {}) {
   const auth0Id = `${options.social ? 'google-oauth2' : 'auth0'}|${randomUUID()}`;
   const updatedAt = new Date(Date.UTC(2026, 9, 1)).toISOString();
   const profile = { email: `${randomUUID().slice(0, 8)}@example.com`, email_verified: false, name: 'Ada', picture: 'https://example.com/ada.png' };
@@ -46,7 +46,7 @@ async function seedUser(options: { social?: boolean } = {}) {
     identities: [{ connection: options.social ? 'google-oauth2' : 'Username-Password-Authentication', isSocial: Boolean(options.social) }],
     updated_at: updatedAt,
   });
-  await server.prisma.user.create({
+  await (options.on ?? server).prisma.user.create({
     data: {
       auth0Id,
       email: profile.email,
@@ -407,5 +407,49 @@ describe('configuration', () => {
     const config = loadConfig({ ...base, AUTH0_MGMT_CLIENT_ID: 'id', AUTH0_MGMT_CLIENT_SECRET: 'secret', AUTH0_UPDATE_USERS_SCOPE: 'write:people', AUTH0_DELETE_USERS_SCOPE: 'remove:people' });
     expect(config.writeBack?.management).toMatchObject({ domain: 'tenant.example.auth0.com', clientId: 'id', timeoutMs: 3000 });
     expect(config.auth).toMatchObject({ updateUsersScope: 'write:people', deleteUsersScope: 'remove:people' });
+  });
+
+  it('lets half the database pool write back at once unless WRITE_BACK_MAX_IN_FLIGHT says otherwise, and refuses a value that is not a positive integer', () => {
+    const enabled = { ...base, AUTH0_MGMT_CLIENT_ID: 'id', AUTH0_MGMT_CLIENT_SECRET: 'secret' };
+    expect(loadConfig(enabled).writeBack?.maxInFlight).toBe(5);
+    expect(loadConfig({ ...enabled, DATABASE_POOL_SIZE: '3' }).writeBack?.maxInFlight).toBe(1);
+    expect(loadConfig({ ...enabled, DATABASE_POOL_SIZE: '1' }).writeBack?.maxInFlight).toBe(1);
+    expect(loadConfig({ ...enabled, WRITE_BACK_MAX_IN_FLIGHT: '8' }).writeBack?.maxInFlight).toBe(8);
+    expect(() => loadConfig({ ...enabled, WRITE_BACK_MAX_IN_FLIGHT: '0' })).toThrow(/WRITE_BACK_MAX_IN_FLIGHT/);
+    expect(() => loadConfig({ ...enabled, WRITE_BACK_MAX_IN_FLIGHT: 'many' })).toThrow(/WRITE_BACK_MAX_IN_FLIGHT/);
+  });
+});
+
+describe('write-backs under way at once', () => {
+  let capped: TestServer;
+  beforeAll(async () => {
+    capped = await startTestServer({ env: { ...mgmt.env, AUTH0_WRITE_TIMEOUT_MS: '2000', WRITE_BACK_MAX_IN_FLIGHT: '1', DATABASE_POOL_TIMEOUT_MS: '300' } });
+  });
+  afterAll(() => capped.close());
+  const cappedRow = (auth0Id: string) => capped.prisma.user.findUniqueOrThrow({ where: { auth0Id } });
+
+  it('one more than WRITE_BACK_MAX_IN_FLIGHT waits, then gets UNAVAILABLE with nothing changed; first logins and reads go on meanwhile', async () => {
+    const [held, refused] = [await seedUser({ on: capped }), await seedUser({ on: capped })];
+    const token = await capped.machineToken(['update:users']);
+    mgmt.hangRequests(`/users/${encodeURIComponent(held.auth0Id)}`, 1);
+    const first = graphql(capped, { query: UPDATE_USER, variables: { id: held.auth0Id, input: { name: 'Held' } }, token });
+    await waitUntil(async () => callsTo(held.auth0Id, 'PATCH').length === 1);
+
+    const error = await expectError(capped, { query: UPDATE_USER, variables: { id: refused.auth0Id, input: { name: 'Refused' } }, token }, 'UNAVAILABLE');
+    expect(error.response.status).toBe(503);
+    expect(error.message).toBe('Too many changes to Auth0 are under way; retry shortly.');
+    expect(callsTo(refused.auth0Id, 'PATCH')).toEqual([]);
+    expect(await capped.prisma.userChange.findMany({ where: { auth0Id: refused.auth0Id } })).toEqual([]);
+    expect((await cappedRow(refused.auth0Id)).name).toBe('Ada');
+
+    // The connections the write-backs do not hold still serve the Action's addUser.
+    const newcomer = `auth0|${randomUUID()}`;
+    const added = await expectData<{ addUser: { created: boolean } }>(capped, { query: 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }', variables: { input: { auth0Id: newcomer } }, token: await capped.machineToken(['create:users']) });
+    expect(added.addUser.created).toBe(true);
+
+    // The held one ends (Auth0 never answered: UNAVAILABLE after the write timeout) and frees its place.
+    expect((await first).status).toBe(503);
+    await expectData(capped, { query: UPDATE_USER, variables: { id: refused.auth0Id, input: { name: 'Now through' } }, token });
+    expect((await cappedRow(refused.auth0Id)).name).toBe('Now through');
   });
 });

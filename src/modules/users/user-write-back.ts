@@ -13,6 +13,8 @@ export interface WriteBackOptions {
   api: Auth0UsersApi | undefined;
   /** The Management API call's timeout; the transaction may last this plus the statements'. */
   auth0TimeoutMs: number;
+  /** Write-backs under way at once; more wait up to poolTimeoutMs for a place, then get UNAVAILABLE. */
+  maxInFlight: number;
   statementTimeoutMs: number;
   poolTimeoutMs: number;
   logger: Logger;
@@ -30,9 +32,33 @@ interface LockedUser extends User {
  * Auth0's state, and else by the worker (Auth0 wins).
  */
 export class UserWriteBack {
-  constructor(private readonly options: WriteBackOptions) {}
+  private readonly places: Places;
+
+  constructor(private readonly options: WriteBackOptions) {
+    this.places = new Places(options.maxInFlight);
+  }
 
   async update(auth0Id: string, patch: UserPatch): Promise<User> {
+    return this.inPlace(() => this.updateNow(auth0Id, patch));
+  }
+
+  /** Deletes the user in Auth0, then marks them deleted here, as the log stream's deletion does. */
+  async delete(auth0Id: string): Promise<{ auth0Id: string; deletedAt: Date }> {
+    return this.inPlace(() => this.deleteNow(auth0Id));
+  }
+
+  // Each write-back holds a connection during its Auth0 call: a slow Auth0 must not take them all.
+  private async inPlace<T>(write: () => Promise<T>): Promise<T> {
+    const release = await this.places.take(this.options.poolTimeoutMs);
+    if (!release) throw unavailable('Too many changes to Auth0 are under way; retry shortly.', 1);
+    try {
+      return await write();
+    } finally {
+      release();
+    }
+  }
+
+  private async updateNow(auth0Id: string, patch: UserPatch): Promise<User> {
     const api = await this.readyApi();
     return this.run(auth0Id, patch, async (tx, user) => {
       if (!user || user.deletedAt) throw notFound(`The user ${auth0Id}`);
@@ -45,8 +71,7 @@ export class UserWriteBack {
     });
   }
 
-  /** Deletes the user in Auth0, then marks them deleted here, as the log stream's deletion does. */
-  async delete(auth0Id: string): Promise<{ auth0Id: string; deletedAt: Date }> {
+  private async deleteNow(auth0Id: string): Promise<{ auth0Id: string; deletedAt: Date }> {
     const api = await this.readyApi();
     return this.run(auth0Id, { delete: true }, async (tx) => {
       const deletedAt = await markDeleted(tx, auth0Id);
@@ -187,4 +212,44 @@ export function toGraphQLError(error: unknown): unknown {
     return unavailable(`${error.message} ${outcome} Retry after ${error.retryAfterSeconds} s.`, error.retryAfterSeconds);
   }
   return error;
+}
+
+/** At most `size` holders at once; the others wait in order, each up to its own deadline. */
+class Places {
+  private taken = 0;
+  private readonly waiting: Array<(granted: boolean) => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  /** A release function once a place is free, or undefined if none freed up within `waitMs`. */
+  async take(waitMs: number): Promise<(() => void) | undefined> {
+    if (this.taken < this.size) {
+      this.taken += 1;
+      return this.releaser();
+    }
+    const granted = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(grant), 1);
+        resolve(false);
+      }, waitMs);
+      const grant = (ok: boolean) => {
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.waiting.push(grant);
+    });
+    return granted ? this.releaser() : undefined;
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // The place passes straight to the next waiter, if any.
+      const next = this.waiting.shift();
+      if (next) next(true);
+      else this.taken -= 1;
+    };
+  }
 }
