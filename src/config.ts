@@ -77,6 +77,9 @@ const EnvSchema = z.object({
   AUTH0_MAX_TOKEN_AGE_S: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().max(2_592_000).default(86_400)),
   VERIFIED_TOKEN_CACHE_ENTRIES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(10_000)),
 });
+/** Every setting the server and the commands read from the environment. */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 
 export const DEV_AUDIENCE = 'https://auth0-postgres-sync.local/api';
 
