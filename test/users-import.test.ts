@@ -106,13 +106,20 @@ it('reports invalid lines with their numbers and reasons, and imports the rest',
       exportLine(6, 'mixed'),
       exportLine(7, 'mixed', { updated_at: 'yesterday' }),
       exportLine(8, 'mixed', { updated_at: 1_700_000_000 }),
+      // Dates Date.parse takes (as 2026-01-01, 2000-01-01 and March 2nd) and Postgres would refuse, failing the whole batch.
+      exportLine(9, 'mixed', { last_login: '2026' }),
+      exportLine(10, 'mixed', { last_login: '0' }),
+      exportLine(11, 'mixed', { updated_at: '2026-02-30T00:00:00Z' }),
     ],
     false,
   );
   const output = await importCli(file);
-  expect(output).toMatch(/8 lines: 2 created, 0 updated, 0 unchanged, 6 invalid/);
+  expect(output).toMatch(/11 lines: 2 created, 0 updated, 0 unchanged, 9 invalid/);
   expect(output).toContain('line 7: updated_at is not a date');
   expect(output).toContain('line 8: updated_at is not a date');
+  expect(output).toContain('line 9: last_login is not a date');
+  expect(output).toContain('line 10: last_login is not a date');
+  expect(output).toContain('line 11: updated_at is not a date');
   expect(output).toContain('line 2: not JSON');
   expect(output).toContain('line 3: user_id is missing or not an Auth0 user id');
   expect(output).toContain('line 4: email is not an email address');

@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { isAuth0Id, isEmailAddress } from '../modules/users/user-input';
 import { createBatchWriters } from './batch-writers';
 import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import { parseTimestamp } from '../modules/users/timestamps';
 import { ensureUserIndexes, prepareUsersBulkLoad } from '../modules/users/users-load-indexes';
 
 export interface ImportCounts {
@@ -186,7 +187,8 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
   };
 }
 
-const isDate = (value: unknown): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+// Strict ISO 8601: Postgres must accept every value sent to it, or the whole batch fails.
+const isDate = (value: unknown): value is string => parseTimestamp(value) !== undefined;
 
 export function openExport(file: string): { input: Readable; gzipped: boolean; size: number } {
   return { input: fs.createReadStream(file), gzipped: file.endsWith('.gz'), size: fs.statSync(file).size };
