@@ -106,10 +106,20 @@ const UNIQUE_VIOLATION = '23505';
 
 /** A batch of distinct users in one transaction; says how many were created, updated or left unchanged. */
 export async function upsertUsers(pool: Pool, users: ImportedUser[]): Promise<BulkUpsertCounts> {
+  if (users.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+  return upsertCopyRows(pool, copyText(users), users.length);
+}
+
+/**
+ * upsertUsers for a batch already in COPY text (copyText's output, e.g. made in a worker thread):
+ * `rows` distinct users, in one transaction.
+ */
+export async function upsertCopyRows(pool: Pool, copy: string | Uint8Array, rows: number): Promise<BulkUpsertCounts> {
+  if (rows === 0) return { created: 0, updated: 0, unchanged: 0 };
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
-    return await upsertBatch(client, users);
+    return await upsertBatch(client, copy, rows);
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
     throw error;
@@ -119,17 +129,16 @@ export async function upsertUsers(pool: Pool, users: ImportedUser[]): Promise<Bu
   }
 }
 
-async function upsertBatch(client: PoolClient, users: ImportedUser[]): Promise<BulkUpsertCounts> {
-  if (users.length === 0) return { created: 0, updated: 0, unchanged: 0 };
+async function upsertBatch(client: PoolClient, copy: string | Uint8Array, rows: number): Promise<BulkUpsertCounts> {
   await client.query(BEGIN_BATCH);
   try {
-    const copy = client.query(copyFrom(COPY_BATCH));
-    copy.end(copyText(users));
-    await once(copy, 'finish');
+    const stream = client.query(copyFrom(COPY_BATCH));
+    stream.end(copy);
+    await once(stream, 'finish');
     const split = await writeSplit(client);
     const { created, written } = split ?? (await client.query<{ created: number; written: number }>(UPSERT_FROM_STAGING)).rows[0]!;
     await client.query('COMMIT');
-    return { created, updated: written - created, unchanged: users.length - written };
+    return { created, updated: written - created, unchanged: rows - written };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -163,7 +172,7 @@ const field = (value: string | null): string => (value === null ? '\\N' : SPECIA
 
 // Each row carries a UUIDv7, used only if the row is new: ids made in time order are appended at the
 // primary key's right edge, where random ones (the column's default) land on any of its pages.
-function copyText(users: ImportedUser[]): string {
+export function copyText(users: ImportedUser[]): string {
   const ids = uuidv7s(users.length);
   let text = '';
   for (let i = 0; i < users.length; i += 1) {
