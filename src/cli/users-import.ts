@@ -5,9 +5,14 @@ import { openDatabase } from '../db/database';
 import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { createSyncWriterPool } from '../modules/users/user-sync-writes';
+import { processShutdown } from '../shutdown';
 import { importUsers, openExport, type ImportCounts } from '../sync/import-users';
 
 async function importCommand(): Promise<void> {
+  // A signal during start-up stops what has started (an embedded Postgres registers its own stop);
+  // during the import, no batch is started after it, the batches being written commit, the parse
+  // workers end, then the database closes. A re-run imports the rest.
+  processShutdown.install({ exitCodeOnSignal: () => 0 });
   const file = process.argv[2];
   if (!file || file.startsWith('-')) {
     process.stderr.write('Usage: npm run users:import -- <export.ndjson | export.ndjson.gz>\n');
@@ -23,18 +28,30 @@ async function importCommand(): Promise<void> {
   const database = await openDatabase(config.database, logger);
   // An export is Auth0's own data: written as the sync, so the push trigger never sends it back.
   const pool = createSyncWriterPool(database.connectionString, 2, logger);
-  try {
-    await applyMigrations({ connectionString: database.connectionString, logger });
-    const { input, gzipped, size } = openExport(file);
-    const progress = createProgress(size);
-    const { counts, invalid } = await importUsers({ pool, input, gzipped, onBatch: progress.update });
-    progress.done(counts);
-    for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
-    if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more invalid lines\n`);
-  } finally {
-    await pool.end();
-    await database.close();
-  }
+  const stop = new AbortController();
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const run = (async () => {
+    try {
+      await applyMigrations({ connectionString: database.connectionString, logger });
+      const { input, gzipped, size } = openExport(file);
+      progress = createProgress(size);
+      const { counts, invalid } = await importUsers({ pool, input, gzipped, onBatch: progress.update, signal: stop.signal });
+      progress.done(counts);
+      for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
+      if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more invalid lines\n`);
+    } catch (error) {
+      if (stop.signal.aborted) process.stdout.write(`users:import stopped on a signal: ${progress?.committed() ?? 'no batch committed'}; run it again to import the rest\n`);
+      throw error;
+    } finally {
+      await pool.end();
+      await database.close();
+    }
+  })();
+  processShutdown.add('users:import', async () => {
+    stop.abort();
+    await run.catch(() => undefined);
+  });
+  await run;
 }
 
 /** Why the file cannot be imported, in one line, or undefined; checked before the database is opened. */
@@ -56,9 +73,11 @@ function createProgress(totalBytes: number) {
   const started = Date.now();
   const tty = Boolean(process.stdout.isTTY);
   let lastLine = 0;
+  let committed: ImportCounts | undefined;
   const summary = (counts: ImportCounts) => `${counts.lines.toLocaleString('en')} lines: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.invalid} invalid`;
   return {
     update: (counts: ImportCounts, bytesRead: number) => {
+      committed = counts;
       const seconds = (Date.now() - started) / 1000;
       const rate = Math.round(counts.lines / Math.max(seconds, 0.001));
       const fraction = Math.min(1, bytesRead / Math.max(totalBytes, 1));
@@ -76,10 +95,14 @@ function createProgress(totalBytes: number) {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(`${tty ? '\n' : ''}imported in ${seconds}s: ${summary(counts)}\n`);
     },
+    /** What the batches committed so far wrote. */
+    committed: () => (committed ? `${tty ? '\n' : ''}${committed.created} created, ${committed.updated} updated, ${committed.unchanged} unchanged so far` : undefined),
   };
 }
 
 importCommand().catch((error: unknown) => {
+  // Stopping by a signal ends the import and what was starting: the stop's doing, not a failure.
+  if (processShutdown.stopping) return;
   process.stderr.write(`users:import failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
