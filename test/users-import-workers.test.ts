@@ -1,15 +1,17 @@
 // users:import's parse workers: answers taken in file order, line numbers across batches, a failing worker, a signal.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import { importUsers } from '../src/sync/import-users';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { ROOT } from './support/server-process';
 
+const run = promisify(execFile);
 const TEST_WORKER = path.join(__dirname, 'support/parse-workers.ts');
 
 let database: TestDatabase;
@@ -136,3 +138,38 @@ it('a signal to users:import ends its batches being written, its parse workers a
   expect(await once(rerun, 'exit')).toEqual([0, null]);
   expect(rerunOutput).toContain(`40,000 lines: ${users - committed} created, 0 updated, ${committed} unchanged, 0 invalid`);
 }, 120_000);
+
+it('runs from the build (dist/, plain node, no tsx) with its parse workers loaded as JavaScript', async () => {
+  // Compiled as `npm run build` compiles, into a directory of its own beside dist/ (same depth, so
+  // that node_modules and prisma/migrations resolve as they do from dist/).
+  const out = path.join(ROOT, `dist-test-${process.pid}`);
+  try {
+    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: ROOT });
+    expect(fs.existsSync(path.join(out, 'sync/parse-worker.js'))).toBe(true);
+    const file = path.join(dir, 'dist.ndjson');
+    fs.writeFileSync(file, `${[exportLine('dist-1'), 'not json', exportLine('dist-3')].join('\n')}\n`);
+    const { stdout } = await run(process.execPath, [path.join(out, 'cli/users-import.js'), file], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, USERS_IMPORT_PARSE_WORKERS: '2' },
+    });
+    expect(stdout).toMatch(/imported in [\d.]+s: 3 lines: 2 created, 0 updated, 0 unchanged, 1 invalid/);
+    expect(stdout).toContain('line 2: not JSON');
+    expect((await namesOf('dist')).map((row) => row.auth0_id)).toEqual(['auth0|dist-1', 'auth0|dist-3']);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}, 240_000);
+
+it('a bad USERS_IMPORT_PARSE_WORKERS gets one line on stderr and exit 1, and nothing is written', async () => {
+  const file = path.join(dir, 'bad-setting.ndjson');
+  fs.writeFileSync(file, `${exportLine('bad-setting-1')}\n`);
+  const failed = await run(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, USERS_IMPORT_PARSE_WORKERS: 'two' },
+  }).then(
+    () => undefined,
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+  expect(failed).toMatchObject({ code: 1, stdout: '', stderr: 'users:import: USERS_IMPORT_PARSE_WORKERS must be a whole number from 0 to 16, not "two"\n' });
+  expect(await namesOf('bad-setting')).toEqual([]);
+});

@@ -6,7 +6,7 @@ import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../logger';
 import { createSyncWriterPool } from '../modules/users/user-sync-writes';
 import { processShutdown } from '../shutdown';
-import { importUsers, openExport, type ImportCounts } from '../sync/import-users';
+import { DEFAULT_PARSE_WORKERS, importUsers, openExport, type ImportCounts } from '../sync/import-users';
 
 async function importCommand(): Promise<void> {
   // A signal during start-up stops what has started (an embedded Postgres registers its own stop);
@@ -23,6 +23,11 @@ async function importCommand(): Promise<void> {
     process.stderr.write(`users:import: ${problem}\n`);
     process.exit(1);
   }
+  const parseWorkers = parseWorkersSetting(process.env.USERS_IMPORT_PARSE_WORKERS);
+  if (typeof parseWorkers === 'string') {
+    process.stderr.write(`users:import: ${parseWorkers}\n`);
+    process.exit(1);
+  }
   const config = loadConfig();
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);
@@ -35,7 +40,7 @@ async function importCommand(): Promise<void> {
       await applyMigrations({ connectionString: database.connectionString, logger });
       const { input, gzipped, size } = openExport(file);
       progress = createProgress(size);
-      const { counts, invalid } = await importUsers({ pool, input, gzipped, onBatch: progress.update, signal: stop.signal });
+      const { counts, invalid } = await importUsers({ pool, input, gzipped, onBatch: progress.update, signal: stop.signal, parseWorkers });
       progress.done(counts);
       for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
       if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more invalid lines\n`);
@@ -52,6 +57,13 @@ async function importCommand(): Promise<void> {
     await run.catch(() => undefined);
   });
   await run;
+}
+
+/** USERS_IMPORT_PARSE_WORKERS: worker threads that parse the export (0: on the main thread), or what is wrong with it. */
+function parseWorkersSetting(value: string | undefined): number | string {
+  if (value === undefined || value === '') return DEFAULT_PARSE_WORKERS;
+  const workers = Number(value);
+  return /^\d+$/.test(value) && workers <= 16 ? workers : `USERS_IMPORT_PARSE_WORKERS must be a whole number from 0 to 16, not "${value}"`;
 }
 
 /** Why the file cannot be imported, in one line, or undefined; checked before the database is opened. */

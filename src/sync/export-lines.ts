@@ -1,7 +1,7 @@
 // The lines of an Auth0 users export: each validated into an ImportedUser, a batch of them into COPY text.
 import { parseTimestamp } from '../modules/users/timestamps';
 import { isAuth0Id, isEmailAddress } from '../modules/users/user-input';
-import { copyText, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import { copyBytes, type ImportedUser } from '../modules/users/users-bulk-upsert';
 
 export interface InvalidLine {
   line: number;
@@ -54,11 +54,8 @@ export function parseExportBatch(bytes: Uint8Array, keepInvalid: number): Parsed
   const keys = new Uint32Array(distinct.length);
   for (let i = 0; i < distinct.length; i += 1) keys[i] = hashOf(distinct[i]!.auth0Id);
   keys.sort();
-  // A buffer of its own (Buffer.from may give a slice of a shared pool), to be handed over whole.
-  return { copy: encoder.encode(copyText(distinct)), rows: distinct.length, keys, lines, invalidCount, invalid };
+  return { copy: copyBytes(distinct), rows: distinct.length, keys, lines, invalidCount, invalid };
 }
-
-const encoder = new TextEncoder();
 
 // A line ends at \n; a \r before it (Windows line ends) is not part of the line.
 export const lineOf = (buffer: Buffer, start: number, end: number) => buffer.toString('utf8', start, end > start && buffer[end - 1] === 13 ? end - 1 : end);
