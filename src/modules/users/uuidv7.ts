@@ -1,8 +1,10 @@
 // UUIDv7 (RFC 9562) for new users written in bulk: time-ordered, so the primary key grows at its right edge.
 import { randomFillSync } from 'node:crypto';
 
-// The last id's milliseconds and 12-bit counter (the RFC's "method 1"): ids from this process only
-// ever increase, even within one millisecond or if the clock steps back.
+// The last id's milliseconds and 12-bit counter (the RFC's "method 1"): ids from this thread only
+// ever increase, even within one millisecond or if the clock steps back. Each worker thread has its
+// own (the import's parse workers): ids made in two threads in the same milliseconds interleave,
+// never collide (62 random bits each).
 let lastMs = 0;
 let lastCounter = 0xfff;
 
