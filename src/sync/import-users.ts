@@ -71,16 +71,18 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   const stop = () => void parser.close();
   options.signal?.addEventListener('abort', stop, { once: true });
   const writers = createBatchWriters<Uint32Array>(options.writers ?? 2, sortedKeysIntersect);
-  const parsing: Promise<ParsedBatch>[] = [];
   const parseAhead = Math.max(1, 2 * parseWorkers);
 
-  const writeNext = async () => {
-    const batch = await parsing.shift()!;
+  // Once the import fails, no batch still on its way to the writers may start a write.
+  let halted = false;
+  const write = async (batch: ParsedBatch) => {
+    if (halted) return;
     for (const line of batch.invalid) if (invalid.length < keepInvalid) invalid.push({ line: counts.lines + line.line, reason: line.reason });
     counts.lines += batch.lines;
     counts.invalid += batch.invalidCount;
     const copy = Buffer.from(batch.copy.buffer, batch.copy.byteOffset, batch.copy.byteLength);
     await writers.submit(batch.keys, async () => {
+      if (halted) return;
       const result = await upsertCopyRows(options.pool, copy, batch.rows);
       counts.created += result.created;
       counts.updated += result.updated;
@@ -89,21 +91,32 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
     });
   };
 
+  // Each batch is handed to the writers as soon as it is parsed and the one before it was handed
+  // over (file order), whether or not more input has come. Each promise in `taking` resolves once
+  // its batch's write has started; the reading waits while `parseAhead` of them are pending.
+  let previous: Promise<void> = Promise.resolve();
+  const taking: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   try {
     for await (const bytes of lineBatches(text, batchSize)) {
       options.signal?.throwIfAborted();
       const parsed = parser.parse(bytes);
-      // Its failure is met when its turn comes (or the import has already stopped): never unhandled.
+      // A failure is met in its turn (or the import has already stopped): never unhandled.
       parsed.catch(() => undefined);
-      parsing.push(parsed);
-      if (parsing.length > parseAhead) await writeNext();
+      previous = previous.then(async () => write(await parsed));
+      previous.catch(() => undefined);
+      taking.push(previous);
+      if (taking.length > parseAhead) await taking.shift();
     }
-    while (parsing.length > 0) await writeNext();
+    while (taking.length > 0) await taking.shift();
     await writers.drain();
   } catch (error) {
     failure = { error: options.signal?.aborted ? options.signal.reason : error };
-    // Never leave a batch running behind the caller's back (it may close the pool next).
+    halted = true;
+    // Never leave a batch running behind the caller's back (it may close the pool next): the
+    // batches being parsed are dropped, those on their way to the writers stop, the writes end.
+    await parser.close();
+    await previous.catch(() => undefined);
     await writers.settle();
   } finally {
     options.signal?.removeEventListener('abort', stop);
