@@ -40,10 +40,10 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
-// One worker on two cores: the first import keeps both busy (Postgres and node), and a second
-// worker measured no faster there, for more CPU in all (each has its own JIT and heap). With more
-// cores, two: the re-run is then bound by the parse (bench/README.md, "third round").
-export const DEFAULT_PARSE_WORKERS = os.availableParallelism() > 2 ? 2 : 1;
+// Two (one on a single core). On 2 cores, 1M users, in turns (bench/README.md): two workers made
+// the realistic re-run 0.7-1.6 s faster than one, the thin export's 0.3-0.5 s slower (they cost
+// more CPU in all, each with its own JIT and heap); the first import the same within the noise.
+export const DEFAULT_PARSE_WORKERS = Math.min(2, os.availableParallelism());
 
 export async function importUsers(options: ImportOptions): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
   const batchSize = options.batchSize ?? 5000;
