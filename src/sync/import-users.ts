@@ -40,10 +40,11 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
-// Two (one on a single core). On 2 cores, 1M users, in turns (bench/README.md): two workers made
-// the realistic re-run 0.7-1.6 s faster than one, the thin export's 0.3-0.5 s slower (they cost
-// more CPU in all, each with its own JIT and heap); the first import the same within the noise.
-export const DEFAULT_PARSE_WORKERS = Math.min(2, os.availableParallelism());
+// One on two cores, two on more. On 2 cores, 1M users, in turns (bench/README.md): two workers
+// made the realistic re-run 0.7-1.6 s faster than one, but the thin export's first import 1.3-1.4 s
+// slower (two cost more CPU in all, each with its own JIT and heap), and the first import, CPU-bound
+// on both cores, must not get slower. With more cores the re-run is bound by the parse itself.
+export const DEFAULT_PARSE_WORKERS = os.availableParallelism() > 2 ? 2 : 1;
 
 export async function importUsers(options: ImportOptions): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
   const batchSize = options.batchSize ?? 5000;
