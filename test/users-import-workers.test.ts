@@ -31,6 +31,8 @@ afterAll(async () => {
 const exportLine = (id: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ user_id: `auth0|${id}`, email: `${id}@example.com`, name: `User ${id}`, logins_count: 1, last_login: '2026-10-01T00:00:00.000Z', ...extra });
 const input = (lines: string[], end = '\n') => Readable.from([Buffer.from(`${lines.join('\n')}${end}`)]);
+// Linux: one entry per thread of this process (worker threads included).
+const threadsOfThisProcess = () => fs.readdirSync('/proc/self/task').length;
 const namesOf = async (prefix: string) =>
   (await pool.query<{ auth0_id: string; name: string }>(`SELECT auth0_id, name FROM users WHERE auth0_id LIKE $1 ORDER BY auth0_id`, [`auth0|${prefix}-%`])).rows;
 
@@ -102,8 +104,11 @@ it.each([
   // Batches of 2 lines: the fourth batch (lines 7-8) fails; the first three are before it in the file.
   const lines = Array.from({ length: 12 }, (_, i) => exportLine(`${prefix}-${String(i + 1).padStart(2, '0')}`, i === 7 ? { name: word } : {}));
   const writes: number[] = [];
+  const threadsBefore = threadsOfThisProcess();
   const imported = importUsers({ pool, input: input(lines), gzipped: false, batchSize: 2, parseWorkers: 2, parseWorkerScript: TEST_WORKER, onBatch: (counts) => writes.push(counts.lines) });
   await expect(imported).rejects.toThrow(message);
+  // The other parse worker was ended too: no thread is left behind.
+  expect(threadsOfThisProcess()).toBe(threadsBefore);
   // Nothing from the failing batch or after it was written; what came before may have been.
   const written = (await namesOf(prefix)).map((row) => Number(row.auth0_id.slice(-2)));
   expect(written.every((n) => n <= 6)).toBe(true);
@@ -172,4 +177,20 @@ it('a bad USERS_IMPORT_PARSE_WORKERS gets one line on stderr and exit 1, and not
   );
   expect(failed).toMatchObject({ code: 1, stdout: '', stderr: 'users:import: USERS_IMPORT_PARSE_WORKERS must be a whole number from 0 to 16, not "two"\n' });
   expect(await namesOf('bad-setting')).toEqual([]);
+});
+
+it('a bad parseWorkers or batchSize is refused before anything changes: an empty table keeps its indexes', async () => {
+  const empty = await createTestDatabase();
+  const emptyPool = new Pool({ connectionString: empty.url, max: 2 });
+  const indexCount = async () => (await emptyPool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'users'`)).rows[0]!.n;
+  try {
+    const before = await indexCount();
+    await expect(importUsers({ pool: emptyPool, input: input([exportLine('bad-options-1')]), gzipped: false, parseWorkers: 1.5 })).rejects.toThrow('parseWorkers must be a non-negative integer, not 1.5');
+    await expect(importUsers({ pool: emptyPool, input: input([exportLine('bad-options-1')]), gzipped: false, batchSize: 0 })).rejects.toThrow('batchSize must be a positive integer, not 0');
+    expect(await indexCount()).toBe(before);
+    expect((await emptyPool.query('SELECT count(*)::int AS n FROM users')).rows[0].n).toBe(0);
+  } finally {
+    await emptyPool.end();
+    await empty.drop();
+  }
 });

@@ -50,7 +50,9 @@ export async function importUsers(options: ImportOptions): Promise<{ counts: Imp
   const batchSize = options.batchSize ?? 5000;
   const keepInvalid = options.keepInvalid ?? 1000;
   const parseWorkers = options.parseWorkers ?? DEFAULT_PARSE_WORKERS;
+  // Checked before anything is changed (an import into an empty table drops indexes first).
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, not ${batchSize}`);
+  if (!Number.isInteger(parseWorkers) || parseWorkers < 0) throw new Error(`parseWorkers must be a non-negative integer, not ${parseWorkers}`);
   const counts: ImportCounts = { lines: 0, created: 0, updated: 0, unchanged: 0, invalid: 0 };
   const invalid: InvalidLine[] = [];
   // Into an empty table, the indexes no write needs are built once at the end (see users-load-indexes).
