@@ -48,3 +48,43 @@ it.each([
 it.each([[1_700_000_000_000], [null], [true], [{}], [['2026-11-01T10:11:12Z']]])('%j (not a string) is refused', (value) => {
   expect(parseTimestamp(value)).toBeUndefined();
 });
+
+it('reads Auth0-shaped timestamps (its shortcut, without the regex) as Date.parse does, across the calendar', () => {
+  // The realistic export's values are new Date(ms).toISOString() of random instants; these span
+  // 1970 to 2200, every month and leap day, at random times of day, plus every month's last instant.
+  let seed = 15;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const values = Array.from({ length: 50_000 }, () => new Date(Math.floor(random() * Date.UTC(2200, 0, 1))).toISOString());
+  for (let year = 1999; year <= 2101; year += 1) for (let month = 0; month < 12; month += 1) values.push(new Date(Date.UTC(year, month + 1, 0, 23, 59, 59, 999)).toISOString());
+  const wrong = values.filter((value) => parseTimestamp(value) !== Date.parse(value));
+  expect(wrong).toEqual([]);
+});
+
+it.each([
+  ['2024-02-29T12:00:00.000Z', true], // a leap day
+  ['2023-02-29T12:00:00.000Z', false], // not a leap year
+  ['2100-02-29T12:00:00.000Z', false], // a century that is not a leap year
+  ['2000-02-29T12:00:00.000Z', true], // one that is
+  ['2026-04-31T00:00:00.000Z', false],
+  ['2026-00-10T00:00:00.000Z', false],
+  ['2026-13-10T00:00:00.000Z', false],
+  ['2026-01-00T00:00:00.000Z', false],
+  ['2026-01-32T00:00:00.000Z', false],
+  ['2026-01-01T24:00:00.000Z', false],
+  ['2026-01-01T23:60:00.000Z', false],
+  ['2026-01-01T23:59:60.000Z', false],
+  ['2026-01-01t00:00:00.000z', false],
+  ['2026-01-01 00:00:00.000Z', false],
+  ['2026-01-01T00:00:00.00aZ', false],
+  ['2O26-01-01T00:00:00.000Z', false],
+  ['２０２６-01-01T00:00:00.000Z', false],
+  ['-001-01-01T00:00:00.000Z', false],
+  ['0000-01-01T00:00:00.000Z', true],
+  ['0099-12-31T23:59:59.999Z', true],
+  ['9999-12-31T23:59:59.999Z', true],
+])('%j, shaped like Auth0 writes, is read as Date.parse reads it: %s', (value, valid) => {
+  expect(parseTimestamp(value)).toBe(valid ? Date.parse(value) : undefined);
+});

@@ -310,7 +310,7 @@ describe('a batch that another writer gets in the way of, between its look at us
   let batchPool: Pool;
   beforeAll(() => void (batchPool = new Pool({ connectionString: database.url, max: 1 })));
   afterAll(() => batchPool.end());
-  const imported = (i: number, name: string): ImportedUser => ({ auth0Id: `auth0|race-${i}`, email: `race${i}@example.com`, emailVerified: true, name, picture: null, connection: 'Username-Password-Authentication', loginsCount: 1, lastLoginAt: null, auth0UpdatedAt: null });
+  const imported = (i: number, name: string): ImportedUser => ({ auth0Id: `auth0|race-${i}`, email: `race${i}@example.com`, emailVerified: true, name, picture: null, connection: 'Username-Password-Authentication', loginsCount: 1, lastLoginMs: null, auth0UpdatedMs: null });
   const waitingForALock = () =>
     waitUntil(() => withClient(database.url, async (monitor) => (await monitor.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%users_staging%'`)).rowCount === 1));
   const names = async (from: number, to: number) =>

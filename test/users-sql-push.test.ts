@@ -205,12 +205,12 @@ it('reconcile bringing back an older copy of a user than the one stored here cha
   await server.prisma.userChange.deleteMany({ where: { auth0Id: user.auth0Id } });
   const pool = createSyncWriterPool(server.database.url, 1);
   try {
-    const stale = { auth0Id: user.auth0Id, email: user.email, emailVerified: false, name: 'Older in the search', picture: null, connection: null, loginsCount: 0, lastLoginAt: null };
-    const counts = await upsertUsers(pool, [{ ...stale, auth0UpdatedAt: '2026-10-15T00:00:00Z' }]);
+    const stale = { auth0Id: user.auth0Id, email: user.email, emailVerified: false, name: 'Older in the search', picture: null, connection: null, loginsCount: 0, lastLoginMs: null };
+    const counts = await upsertUsers(pool, [{ ...stale, auth0UpdatedMs: Date.parse('2026-10-15T00:00:00Z') }]);
     expect(counts).toEqual({ created: 0, updated: 0, unchanged: 1 });
     expect((await row(user.auth0Id)).name).toBe('Newer here');
 
-    await upsertUsers(pool, [{ ...stale, name: 'Newest in Auth0', auth0UpdatedAt: '2026-11-02T00:00:00Z' }]);
+    await upsertUsers(pool, [{ ...stale, name: 'Newest in Auth0', auth0UpdatedMs: Date.parse('2026-11-02T00:00:00Z') }]);
     expect(await row(user.auth0Id)).toMatchObject({ name: 'Newest in Auth0', auth0UpdatedAt: new Date('2026-11-02T00:00:00Z') });
   } finally {
     await pool.end();

@@ -110,10 +110,11 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
   const connection = stated && stated.length <= 255 && !stated.includes('\u0000') ? stated : null;
   const loginsCount = value.logins_count ?? 0;
   if (typeof loginsCount !== 'number' || !Number.isInteger(loginsCount) || loginsCount < 0 || loginsCount > MAX_INTEGER) return 'logins_count is not a non-negative integer';
-  const lastLogin = value.last_login ?? null;
-  if (lastLogin !== null && !isDate(lastLogin)) return 'last_login is not a date';
-  const updatedAt = value.updated_at ?? null;
-  if (updatedAt !== null && !isDate(updatedAt)) return 'updated_at is not a date';
+  // Strict ISO 8601 (parseTimestamp), sent to Postgres as epoch milliseconds.
+  const lastLogin = value.last_login == null ? null : parseTimestamp(value.last_login);
+  if (lastLogin === undefined) return 'last_login is not a date';
+  const updatedAt = value.updated_at == null ? null : parseTimestamp(value.updated_at);
+  if (updatedAt === undefined) return 'updated_at is not a date';
   return {
     auth0Id,
     email,
@@ -122,8 +123,8 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
     picture,
     connection,
     loginsCount,
-    lastLoginAt: lastLogin,
-    auth0UpdatedAt: updatedAt,
+    lastLoginMs: lastLogin,
+    auth0UpdatedMs: updatedAt,
   };
 }
 
@@ -133,40 +134,4 @@ export function parseAuth0User(input: unknown): ImportedUser | string {
 function storableText(v: unknown, max: number): string | null | undefined {
   if (v === undefined || v === null) return null;
   return typeof v === 'string' && v.length <= max && !v.includes('\u0000') ? v : undefined;
-}
-
-/**
- * Strict ISO 8601, as parseTimestamp reads it: Postgres must accept every value sent to it, or the
- * whole batch fails. Auth0's own shape (`2026-10-01T12:34:56.789Z`) with a real calendar date and
- * time is decided here without a regex; anything else by parseTimestamp.
- */
-export function isDate(value: unknown): value is string {
-  return typeof value === 'string' && (isAuth0Timestamp(value) || parseTimestamp(value) !== undefined);
-}
-
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isAuth0Timestamp(v: string): boolean {
-  if (v.length !== 24 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45 || v.charCodeAt(10) !== 84 || v.charCodeAt(13) !== 58 || v.charCodeAt(16) !== 58 || v.charCodeAt(19) !== 46 || v.charCodeAt(23) !== 90) return false;
-  const year = digits(v, 0, 4);
-  const month = digits(v, 5, 2);
-  const day = digits(v, 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month - 1]!)) return false;
-  const hour = digits(v, 11, 2);
-  const minute = digits(v, 14, 2);
-  const second = digits(v, 17, 2);
-  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && digits(v, 20, 3) >= 0;
-}
-
-// The decimal number of `length` ASCII digits at `at`, or -1 if one is not a digit.
-function digits(v: string, at: number, length: number): number {
-  let n = 0;
-  for (let i = at; i < at + length; i += 1) {
-    const c = v.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    n = n * 10 + c;
-  }
-  return n;
 }

@@ -120,7 +120,7 @@ async function searchWindow(management: ManagementClient, from: Date) {
         continue;
       }
       users.push(parsed);
-      const updatedAt = parsed.auth0UpdatedAt === null ? undefined : new Date(parsed.auth0UpdatedAt);
+      const updatedAt = parsed.auth0UpdatedMs === null ? undefined : new Date(parsed.auth0UpdatedMs);
       if (updatedAt && (!newest || updatedAt > newest)) newest = updatedAt;
     }
     if (batch.length < PER_PAGE) break;
