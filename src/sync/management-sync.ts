@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { PrismaClient } from '../db/prisma';
 import type { SyncWriterPool } from '../modules/users/user-sync-writes';
 import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
+import { parseTimestamp } from '../modules/users/timestamps';
 import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
 export const EXPORT_FIELDS = [
@@ -115,13 +116,11 @@ async function searchWindow(management: ManagementClient, from: Date) {
     fetched += batch.length;
     for (const user of batch) {
       const parsed = parseAuth0User(user);
-      if (typeof parsed === 'string') {
-        invalid += 1;
-        continue;
-      }
-      users.push(parsed);
-      const updatedAt = parsed.auth0UpdatedMs === null ? undefined : new Date(parsed.auth0UpdatedMs);
-      if (updatedAt && (!newest || updatedAt > newest)) newest = updatedAt;
+      if (typeof parsed === 'string') invalid += 1;
+      else users.push(parsed);
+      // An invalid user's updated_at moves the window too: a page of them must not hold it still.
+      const updatedMs = parseTimestamp(user.updated_at);
+      if (updatedMs !== undefined && (!newest || updatedMs > newest.getTime())) newest = new Date(updatedMs);
     }
     if (batch.length < PER_PAGE) break;
   }
