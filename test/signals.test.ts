@@ -28,6 +28,18 @@ interface StartEnv {
   DEV_ISSUER_DIR: string;
 }
 
+/** A SIGTERM to npm (node being its child, Postgres node's) ends npm with 0, then node and Postgres, which removes its postmaster.pid. */
+async function expectSigtermToNpmStopsAll(npm: ServerProcess, dataDir: string): Promise<void> {
+  const postgresPid = await postgresPidOf(dataDir);
+  const nodePid = parentPid(postgresPid)!;
+  expect(parentPid(nodePid)).toBe(npm.child.pid);
+
+  npm.signal('SIGTERM');
+  expect(await npm.exited).toBe(0);
+  await waitUntil(async () => !isAlive(nodePid) && !isAlive(postgresPid), 60_000);
+  expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+}
+
 async function npmStart(dataDir = path.join(root, 'postgres')): Promise<{ npm: ServerProcess; env: StartEnv }> {
   const env: StartEnv = {
     PORT: String(await freePort()),
@@ -131,14 +143,7 @@ describe('npm run users:reconcile -- --watch', () => {
     );
     try {
       await npm.waitForOutput(/reconciled 0 users/, 120_000);
-      const postgresPid = await postgresPidOf(dataDir);
-      const nodePid = parentPid(postgresPid)!;
-      expect(parentPid(nodePid)).toBe(npm.child.pid);
-
-      npm.signal('SIGTERM');
-      expect(await npm.exited).toBe(0);
-      await waitUntil(async () => !isAlive(nodePid) && !isAlive(postgresPid), 60_000);
-      expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+      await expectSigtermToNpmStopsAll(npm, dataDir);
       expect(npm.output()).toContain('stopped');
     } finally {
       npm.signal('SIGKILL');
@@ -159,14 +164,7 @@ describe('npm run users:push', () => {
     });
     try {
       // postmaster.pid appears as Postgres starts, before the pass begins.
-      const postgresPid = await postgresPidOf(dataDir);
-      const nodePid = parentPid(postgresPid)!;
-      expect(parentPid(nodePid)).toBe(npm.child.pid);
-
-      npm.signal('SIGTERM');
-      expect(await npm.exited).toBe(0);
-      await waitUntil(async () => !isAlive(nodePid) && !isAlive(postgresPid), 60_000);
-      expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+      await expectSigtermToNpmStopsAll(npm, dataDir);
     } finally {
       npm.signal('SIGKILL');
       await mgmt.close();
