@@ -39,7 +39,7 @@ export function createServices(config: Config, prisma: PrismaClient, sql: SqlCli
       perEmail: { maxFailures: config.legacyAttempts.perEmail, windowMs: config.legacyAttempts.windowMs },
       perAddress: { maxFailures: config.legacyAttempts.perAddress, windowMs: config.legacyAttempts.windowMs },
       perClient: { maxFailures: config.legacyAttempts.perClient, windowMs: config.legacyAttempts.windowMs },
-    }),
+    }, logger),
     config,
   };
 }

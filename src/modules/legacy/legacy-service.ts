@@ -4,6 +4,7 @@ import type { PrismaClient } from '../../db/prisma';
 import { badUserInput } from '../../errors';
 import { Auth0IdSchema, isEmailAddress } from '../users/user-input';
 import { AttemptLimiter, type AttemptLimit } from './attempt-limiter';
+import { DecoyHashes, DEFAULT_DECOY_OPTIONS, type DecoyOptions } from './decoy-hashes';
 import { dummyHash, MAX_PASSWORD_BYTES, parseLegacyHash, verifyPassword, type LegacyHash } from './password-hashes';
 
 export interface LegacyProfile {
@@ -48,22 +49,27 @@ export class LegacyService {
   private readonly perEmail: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
   private readonly perClient: AttemptLimiter;
+  private readonly decoys: DecoyHashes;
 
   constructor(
     private readonly prisma: PrismaClient,
     limits: LegacyLimits,
+    logger: Logger,
+    decoyOptions: DecoyOptions = DEFAULT_DECOY_OPTIONS,
   ) {
     this.perEmail = new AttemptLimiter(limits.perEmail);
     this.perAddress = new AttemptLimiter(limits.perAddress);
     this.perClient = new AttemptLimiter(limits.perClient);
-    // Made now, on the threadpool, so that the first unknown email does not pay for making it.
+    this.decoys = new DecoyHashes(prisma, logger.child({ module: 'legacy' }), decoyOptions);
+    // Made now, on the threadpool, so that the first unknown email of an empty store does not pay for making it.
     dummyHash().catch(() => undefined);
   }
 
   /**
    * The login script's question. Wrong password, unknown email, a migrated user, a refused
-   * over-long bcrypt password and a limited key all answer `valid: false` after the same kind of
-   * work (a hash verification), except a limited key, which is answered at once.
+   * over-long bcrypt password and a limited key all answer `valid: false` after the same work:
+   * the row lookup and one verification, against the user's own hash or, without one, a waiting
+   * user's (see DecoyHashes). A limited key does that work too, so the limit cannot be timed.
    */
   async verifyPassword(input: { email: string; password: string; clientIp?: string | null }, caller: { clientId: string }, logger: Logger): Promise<{ valid: boolean; profile: LegacyProfile | null }> {
     // Refused before anything else, hashing included; the message never quotes the password.
@@ -74,24 +80,25 @@ export class LegacyService {
     const emailKey = `email:${email}`;
     const [addressLimiter, addressKey] = input.clientIp ? [this.perAddress, `ip:${input.clientIp}`] : [this.perClient, `client:${caller.clientId}`];
     const log = logger.child({ module: 'legacy' });
-
-    if (this.perEmail.isBlocked(emailKey) || addressLimiter.isBlocked(addressKey)) {
-      log.warn({ limited: this.perEmail.isBlocked(emailKey) ? 'email' : input.clientIp ? 'address' : 'client' }, 'legacy login refused: too many failed attempts');
-      return { valid: false, profile: null };
-    }
+    const limitedBy = this.perEmail.isBlocked(emailKey) ? 'email' : addressLimiter.isBlocked(addressKey) ? (input.clientIp ? 'address' : 'client') : undefined;
 
     const row = await this.findByEmail(email);
     const stored = row?.passwordHash && row.migratedAt === null ? parseLegacyHash(row.passwordHash) : undefined;
     if (typeof stored === 'string') log.error({ legacyId: row?.legacyId, reason: stored }, 'stored legacy hash cannot be read; answering as a wrong password');
-    const hash: LegacyHash = stored && typeof stored !== 'string' ? stored : await dummyHash();
+    const hash: LegacyHash = stored && typeof stored !== 'string' ? stored : await this.decoys.pick();
     const verification = await verifyPassword(input.password, hash).catch((error: unknown) => {
       // A hash the library cannot read after all (corrupt parameters): a failed login, logged, never a 500.
       // Only the error's class is logged: a hashing library's message may quote the hash it refused.
       log.error({ legacyId: row?.legacyId, hashKind: hash.kind, error: error instanceof Error ? error.name : typeof error }, 'legacy hash verification failed');
       return { valid: false };
     });
-    const valid = verification.valid && hash === stored;
 
+    if (limitedBy) {
+      // Answered only now, after the same work as any attempt: the result is discarded and not counted.
+      log.warn({ limited: limitedBy }, 'legacy login refused: too many failed attempts');
+      return { valid: false, profile: null };
+    }
+    const valid = verification.valid && hash === stored;
     if (!valid) {
       const failures = this.perEmail.recordFailure(emailKey);
       addressLimiter.recordFailure(addressKey);
