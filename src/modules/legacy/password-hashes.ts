@@ -11,7 +11,7 @@ const scryptAsync = promisify(scrypt) as (password: Buffer, salt: Buffer, keylen
 export const MAX_PASSWORD_BYTES = 1024;
 /** bcrypt reads at most 72 bytes; a longer password is refused, never truncated. */
 export const BCRYPT_MAX_PASSWORD_BYTES = 72;
-/** The cost of the dummy hash an unknown email is verified against: what a typical legacy bcrypt hash costs. */
+/** The cost of the dummy hash an unknown email is verified against when no legacy user waits (see decoy-hashes.ts). */
 export const DUMMY_BCRYPT_COST = 10;
 
 // Bounds that keep one verification from eating the machine (a hostile or corrupt import line).
@@ -122,7 +122,7 @@ export async function verifyPassword(password: string, hash: LegacyHash): Promis
 }
 
 let dummy: Promise<LegacyHash> | undefined;
-/** A bcrypt hash of a random password, made once per process: unknown emails are verified against it. */
+/** A bcrypt hash of a random password, made once per process: the decoy of last resort, when no legacy user waits. */
 export function dummyHash(): Promise<LegacyHash> {
   dummy ??= hashBcrypt(randomBytes(18).toString('base64url'), DUMMY_BCRYPT_COST).then((encoded) => ({ kind: 'bcrypt', encoded, cost: DUMMY_BCRYPT_COST }) as const);
   return dummy;
