@@ -125,6 +125,25 @@ it('failures are limited per end-user address too, across emails', async () => {
   expect((await verify(victim.email, victim.password, '198.51.100.7')).valid).toBe(true);
 });
 
+it('a fresh clientIp on every attempt does not move failures off the calling client: they count on both', async () => {
+  // A second app on the same database, with a per-client limit small enough to reach.
+  const strict = await startTestServer({ database: server.database, env: { LEGACY_MAX_FAILURES_PER_CLIENT: '5', LEGACY_MAX_FAILURES_PER_ADDRESS: '4' } });
+  try {
+    const stuffer = await strict.machineToken(['migrate:users']);
+    const attempt = async (email: string, password: string, clientIp: string) => {
+      const response = await graphql<VerifyData>(strict, { query: VERIFY, variables: { input: { email, password, clientIp } }, token: stuffer });
+      return response.data!.verifyLegacyPassword.valid;
+    };
+    const victim = await legacy({ encoding: 'pbkdf2-sha256' });
+    for (let i = 1; i <= 5; i += 1) expect(await attempt(`stuffing-${randomUUID()}@legacy.example`, 'password123', `198.18.0.${i}`)).toBe(false);
+    // A sixth address, never seen, and the right password: the client's failures still count.
+    expect(await attempt(victim.email, victim.password, '198.18.0.6')).toBe(false);
+    expect(strict.logs.join('\n')).toContain('"limited":"client"');
+  } finally {
+    await strict.close();
+  }
+});
+
 describe('over-long passwords', () => {
   it('a 2,000-byte password is refused with BAD_USER_INPUT before any hashing, and is not echoed', async () => {
     const user = await legacy({ encoding: 'bcrypt' });

@@ -23,7 +23,7 @@ export interface LegacyLimits {
   perEmail: AttemptLimit;
   /** Per end-user address, when the caller passes one. */
   perAddress: AttemptLimit;
-  /** Per calling machine client, when no address is given: a brake on a stuffing run through Auth0 as a whole. */
+  /** Per calling machine client, always (with or without an address): a brake on a stuffing run as a whole. */
   perClient: AttemptLimit;
 }
 
@@ -76,11 +76,13 @@ export class LegacyService {
     if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_BYTES) throw badUserInput('input.password', `must be at most ${MAX_PASSWORD_BYTES} bytes`);
     const email = normalizeEmail(input.email, 'input.email');
     if (input.clientIp != null && !IP_ADDRESS.test(input.clientIp)) throw badUserInput('input.clientIp', 'must be an IPv4 or IPv6 address');
-    // Without the end user's address, the machine client is the address: Auth0 calls from a few NAT addresses.
+    // Failures count per calling client always, and per address when one is given: a caller passing a
+    // fresh clientIp on every attempt must not move its failures off the client's counter.
     const emailKey = `email:${email}`;
-    const [addressLimiter, addressKey] = input.clientIp ? [this.perAddress, `ip:${input.clientIp}`] : [this.perClient, `client:${caller.clientId}`];
+    const clientKey = `client:${caller.clientId}`;
+    const addressKey = input.clientIp ? `ip:${input.clientIp}` : undefined;
     const log = logger.child({ module: 'legacy' });
-    const limitedBy = this.perEmail.isBlocked(emailKey) ? 'email' : addressLimiter.isBlocked(addressKey) ? (input.clientIp ? 'address' : 'client') : undefined;
+    const limitedBy = this.perEmail.isBlocked(emailKey) ? 'email' : addressKey && this.perAddress.isBlocked(addressKey) ? 'address' : this.perClient.isBlocked(clientKey) ? 'client' : undefined;
 
     const row = await this.findByEmail(email);
     const stored = row?.passwordHash && row.migratedAt === null ? parseLegacyHash(row.passwordHash) : undefined;
@@ -101,7 +103,8 @@ export class LegacyService {
     const valid = verification.valid && hash === stored;
     if (!valid) {
       const failures = this.perEmail.recordFailure(emailKey);
-      addressLimiter.recordFailure(addressKey);
+      this.perClient.recordFailure(clientKey);
+      if (addressKey) this.perAddress.recordFailure(addressKey);
       if ('refused' in verification && verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
       log.info({ failures, known: hash === stored }, 'legacy login failed');
       return { valid: false, profile: null };
