@@ -133,10 +133,54 @@ describe('login script', () => {
 
   it('a revoked cached token is replaced once: the API answers 401, the script fetches a new token and succeeds', async () => {
     const user = await legacy({ encoding: 'scrypt' });
-    const container: ScriptContainer = { global: { postgresSyncLegacyToken: { accessToken: 'revoked.token.value', expiresAt: Date.now() + 3_600_000 } } };
+    const container: ScriptContainer = { global: { postgresSyncLegacyToken: { promise: Promise.resolve('revoked.token.value'), expiresAt: Date.now() + 3_600_000 } } };
     const result = await runLogin(user.email, user.password, container);
     expect(result.httpCalls.map((call) => `${new URL(call.url).pathname} ${call.status}`)).toEqual(['/graphql 401', '/oauth/token 200', '/graphql 200']);
     expect(result.profile?.user_id).toBe(user.legacyId);
+  });
+
+  it('20 concurrent logins in one cold container make one token request, shared by all', async () => {
+    const user = await legacy({ encoding: 'pbkdf2-sha256' });
+    const container = newContainer();
+    const before = server.issuer.tokenRequests();
+    const results = await Promise.all(Array.from({ length: 20 }, () => runLogin(user.email, user.password, container)));
+    expect(server.issuer.tokenRequests() - before).toBe(1);
+    expect(results.map((result) => result.profile?.user_id)).toEqual(Array.from({ length: 20 }, () => user.legacyId));
+  });
+
+  it('concurrent runs of the Login and Get User scripts in one cold container share one token request', async () => {
+    const user = await legacy({ encoding: 'argon2id' });
+    const container = newContainer();
+    const before = server.issuer.tokenRequests();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? runLogin(user.email, user.password, container) : runGetUser(user.email, container))));
+    expect(server.issuer.tokenRequests() - before).toBe(1);
+    expect(results.every((result) => result.error === undefined && result.profile?.user_id === user.legacyId)).toBe(true);
+  });
+
+  it('20 concurrent runs holding a revoked token drop it and share one fresh token request', async () => {
+    const user = await legacy({ encoding: 'scrypt' });
+    const container: ScriptContainer = { global: { postgresSyncLegacyToken: { promise: Promise.resolve('revoked.token.value'), expiresAt: Date.now() + 3_600_000 } } };
+    const before = server.issuer.tokenRequests();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? runLogin(user.email, user.password, container) : runGetUser(user.email, container))));
+    expect(server.issuer.tokenRequests() - before).toBe(1);
+    expect(results.every((result) => result.profile?.user_id === user.legacyId)).toBe(true);
+  });
+
+  it('a failed token request is shared by the runs waiting on it but not kept: the next run asks again', async () => {
+    const user = await legacy({ encoding: 'bcrypt' });
+    const container = newContainer();
+    // The stand-in refuses a wrong client secret with 401 {"error":"access_denied","error_description":"Unauthorized"},
+    // as Auth0's /oauth/token answers client credentials it does not accept (github.com/auth0/node-auth0/issues/682;
+    // "the only reason of this error is if either client id or secret are wrong": github.com/auth0/laravel-auth0/issues/42).
+    const refused = { ...configuration, CLIENT_SECRET: 'not-the-secret' };
+    const before = server.issuer.tokenRequests();
+    const failed = await Promise.all(Array.from({ length: 5 }, () => runLogin(user.email, user.password, container, refused)));
+    expect(server.issuer.tokenRequests() - before).toBe(1);
+    expect(failed.map((result) => result.error?.message)).toEqual(Array.from({ length: 5 }, () => 'The user store could not be reached (the token endpoint answered HTTP 401). Please try again.'));
+
+    const next = await runLogin(user.email, user.password, container);
+    expect(server.issuer.tokenRequests() - before).toBe(2);
+    expect(next.profile?.user_id).toBe(user.legacyId);
   });
 
   it('the API down: an Error whose message holds no secret, within the timeout', async () => {

@@ -5,7 +5,8 @@
  * so that a legacy user is neither duplicated by a sign-up nor locked out of a reset. It answers
  * the legacy profile without a password check, or callback(null) for an unknown user.
  *
- * Same settings and token cache as the Login script (see login.js); one function, no npm modules.
+ * Same settings and token cache as the Login script (see login.js): the two share one token request
+ * per container. One function, no npm modules.
  */
 async function getUser(email, callback) {
   const HTTP_TIMEOUT_MS = 5000;
@@ -30,9 +31,7 @@ async function getUser(email, callback) {
     }
   }
 
-  async function machineToken() {
-    const cached = global[TOKEN_KEY];
-    if (cached && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached.accessToken;
+  async function requestToken() {
     const domain = configuration.AUTH0_DOMAIN;
     const base = /^https?:\/\//.test(domain) ? domain : 'https://' + domain;
     const response = await post(new URL('/oauth/token', base).toString(), {
@@ -43,15 +42,38 @@ async function getUser(email, callback) {
     });
     const body = await readJson(response);
     if (!response.ok || !body || typeof body.access_token !== 'string') throw new Error('the token endpoint answered HTTP ' + response.status);
-    global[TOKEN_KEY] = { accessToken: body.access_token, expiresAt: Date.now() + Number(body.expires_in) * 1000 };
-    return body.access_token;
+    return body;
   }
 
+  // One token request per container: `global[TOKEN_KEY]` holds the promise of it from the moment it
+  // is sent, so concurrent runs of both scripts wait on the same request instead of each counting
+  // against the tenant's M2M token quota. A failed request is dropped at once: the next run asks again.
+  function machineToken() {
+    const cached = global[TOKEN_KEY];
+    if (cached && cached.promise && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached;
+    const entry = { promise: undefined, expiresAt: Infinity }; // in flight: fresh until it settles
+    entry.promise = requestToken().then(
+      (body) => {
+        entry.expiresAt = Date.now() + Number(body.expires_in) * 1000;
+        return body.access_token;
+      },
+      (error) => {
+        if (global[TOKEN_KEY] === entry) delete global[TOKEN_KEY];
+        throw error;
+      },
+    );
+    global[TOKEN_KEY] = entry;
+    return entry;
+  }
+
+  // GraphQL variables only: nothing the user typed becomes part of the query.
   async function callApi(query, variables) {
     for (let attempt = 1; ; attempt += 1) {
-      const response = await post(configuration.API_URL, { query: query, variables: variables }, { authorization: 'Bearer ' + (await machineToken()) });
+      const token = machineToken();
+      const response = await post(configuration.API_URL, { query: query, variables: variables }, { authorization: 'Bearer ' + (await token.promise) });
       if (response.status === 401 && attempt === 1) {
-        delete global[TOKEN_KEY];
+        // Revoked or rotated: drop it, unless a concurrent run already has, and get a fresh one, once.
+        if (global[TOKEN_KEY] === token) delete global[TOKEN_KEY];
         continue;
       }
       const body = await readJson(response);

@@ -13,6 +13,8 @@
  *
  * The machine token is cached in `global`, which Auth0 shares between the scripts of one container
  * (recycled after a few minutes) and documents for non-user-specific client-credentials tokens.
+ * What is cached is the promise of the request, from the moment it is sent: concurrent runs of both
+ * scripts in a cold container share one token request (each counts against the M2M token quota).
  * Auth0 stores this file as the text of one function: helpers live inside it. Node 22: fetch, no
  * npm modules. It never logs, and no error it returns holds the password, the token or a secret.
  */
@@ -39,9 +41,7 @@ async function login(email, password, callback) {
     }
   }
 
-  async function machineToken() {
-    const cached = global[TOKEN_KEY];
-    if (cached && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached.accessToken;
+  async function requestToken() {
     const domain = configuration.AUTH0_DOMAIN;
     const base = /^https?:\/\//.test(domain) ? domain : 'https://' + domain;
     const response = await post(new URL('/oauth/token', base).toString(), {
@@ -52,16 +52,38 @@ async function login(email, password, callback) {
     });
     const body = await readJson(response);
     if (!response.ok || !body || typeof body.access_token !== 'string') throw new Error('the token endpoint answered HTTP ' + response.status);
-    global[TOKEN_KEY] = { accessToken: body.access_token, expiresAt: Date.now() + Number(body.expires_in) * 1000 };
-    return body.access_token;
+    return body;
+  }
+
+  // One token request per container: `global[TOKEN_KEY]` holds the promise of it from the moment it
+  // is sent, so concurrent runs of both scripts wait on the same request instead of each counting
+  // against the tenant's M2M token quota. A failed request is dropped at once: the next run asks again.
+  function machineToken() {
+    const cached = global[TOKEN_KEY];
+    if (cached && cached.promise && Date.now() < cached.expiresAt - TOKEN_EXPIRY_MARGIN_MS) return cached;
+    const entry = { promise: undefined, expiresAt: Infinity }; // in flight: fresh until it settles
+    entry.promise = requestToken().then(
+      (body) => {
+        entry.expiresAt = Date.now() + Number(body.expires_in) * 1000;
+        return body.access_token;
+      },
+      (error) => {
+        if (global[TOKEN_KEY] === entry) delete global[TOKEN_KEY];
+        throw error;
+      },
+    );
+    global[TOKEN_KEY] = entry;
+    return entry;
   }
 
   // GraphQL variables only: nothing the user typed becomes part of the query.
   async function callApi(query, variables) {
     for (let attempt = 1; ; attempt += 1) {
-      const response = await post(configuration.API_URL, { query: query, variables: variables }, { authorization: 'Bearer ' + (await machineToken()) });
+      const token = machineToken();
+      const response = await post(configuration.API_URL, { query: query, variables: variables }, { authorization: 'Bearer ' + (await token.promise) });
       if (response.status === 401 && attempt === 1) {
-        delete global[TOKEN_KEY]; // revoked or rotated: fetch a fresh one, once
+        // Revoked or rotated: drop it, unless a concurrent run already has, and get a fresh one, once.
+        if (global[TOKEN_KEY] === token) delete global[TOKEN_KEY];
         continue;
       }
       const body = await readJson(response);

@@ -1,4 +1,4 @@
-// A stand-in for an Auth0 tenant on loopback: JWKS and /oauth/token over real HTTP, counting JWKS fetches.
+// A stand-in for an Auth0 tenant on loopback: JWKS and /oauth/token over real HTTP, counting JWKS fetches and token requests.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
@@ -12,6 +12,8 @@ export interface TestIssuer {
   state: DevIssuerState;
   /** How many times the JWKS has been fetched. */
   jwksFetches(): number;
+  /** How many client-credentials requests /oauth/token has received (each one counts against Auth0's M2M token quota). */
+  tokenRequests(): number;
   close(): Promise<void>;
 }
 
@@ -19,8 +21,13 @@ export async function startTestIssuer(options: { audience?: string } = {}): Prom
   const state = await createDevIssuerState();
   const app = express();
   let jwksFetches = 0;
+  let tokenRequests = 0;
   app.use('/.well-known/jwks.json', (_req, _res, next) => {
     jwksFetches += 1;
+    next();
+  });
+  app.use('/oauth/token', (_req, _res, next) => {
+    tokenRequests += 1;
     next();
   });
   const server: Server = await new Promise((resolve) => {
@@ -34,6 +41,7 @@ export async function startTestIssuer(options: { audience?: string } = {}): Prom
     issuer,
     state,
     jwksFetches: () => jwksFetches,
+    tokenRequests: () => tokenRequests,
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
