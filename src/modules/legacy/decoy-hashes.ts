@@ -37,11 +37,14 @@ export class DecoyHashes {
     this.now = options.now ?? Date.now;
   }
 
-  /** A hash to verify a doomed attempt against. Only the very first call waits for the sample. */
+  /**
+   * A hash to verify a doomed attempt against. A stale sample is refreshed in the background; only
+   * while there is none (first attempt, or nobody waited last time) does the attempt wait for it.
+   */
   async pick(): Promise<LegacyHash> {
     if (this.now() - this.loadedAt >= this.options.refreshMs) {
       const load = this.refresh();
-      if (this.loadedAt === Number.NEGATIVE_INFINITY) await load;
+      if (this.sample.length === 0) await load;
     }
     return this.sample.length > 0 ? this.sample[randomInt(this.sample.length)]! : dummyHash();
   }
