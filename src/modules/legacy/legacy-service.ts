@@ -105,7 +105,8 @@ export class LegacyService {
       const failures = this.perEmail.recordFailure(emailKey);
       this.perClient.recordFailure(clientKey);
       if (addressKey) this.perAddress.recordFailure(addressKey);
-      if ('refused' in verification && verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
+      // About the user's own hash only: a decoy's refusal says nothing about anyone.
+      if (hash === stored && 'refused' in verification && verification.refused) log.info({ legacyId: row?.legacyId, reason: verification.refused }, 'legacy password refused: longer than bcrypt reads (72 bytes); the user can reset it');
       log.info({ failures, known: hash === stored }, 'legacy login failed');
       return { valid: false, profile: null };
     }
