@@ -2,17 +2,25 @@
 // The writes to `users` are the users module's (user-sync-writes.ts); this file owns auth0_log_events.
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/prisma';
-import { Auth0IdSchema, isEmailAddress } from '../users/user-input';
+import { isAuth0Id, isEmailAddress } from '../users/user-input';
 import { applyAuth0Deletion, applyAuth0SignIn } from '../users/user-sync-writes';
 
+/** Postgres text cannot hold U+0000: such a value would fail the whole transaction, so it is invalid here. */
+const storable = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain a NUL character');
+
 const LogEventSchema = z.object({
-  log_id: z.string().min(1).max(64),
+  log_id: storable(64).min(1),
   data: z.object({
-    type: z.string().min(1).max(16),
+    // Auth0's codes run past 16 characters (actions_execution_failed, appliance_configuration_api_status...).
+    type: storable(64).min(1),
     date: z.iso.datetime({ offset: true }),
-    user_id: Auth0IdSchema.optional(),
-    user_name: z.string().max(320).optional(),
-    connection: z.string().max(255).optional(),
+    // Any user id is recorded as given; only the events acted on need an Auth0 user id (checked in apply).
+    // Machine-to-machine events (seccft, an Action's own token requests) carry "": no user.
+    user_id: storable(255)
+      .optional()
+      .transform((value) => (value === '' ? undefined : value)),
+    user_name: storable(320).optional(),
+    connection: storable(255).optional(),
   }),
 });
 
@@ -28,6 +36,9 @@ export interface BatchResult {
 /** The event types this service acts on; every other type is recorded and ignored. */
 const HANDLED = new Set(['sdu', 'ss', 's']);
 
+/** An event of a type acted on must name an Auth0 user; any other event is only recorded. */
+const actionable = (event: LogEvent): boolean => !HANDLED.has(event.data.type) || (event.data.user_id !== undefined && isAuth0Id(event.data.user_id));
+
 export class LogStreamService {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -35,7 +46,7 @@ export class LogStreamService {
     const result: BatchResult = { applied: 0, duplicates: 0, ignored: 0, invalid: 0 };
     for (const item of items) {
       const parsed = LogEventSchema.safeParse(item);
-      if (!parsed.success) {
+      if (!parsed.success || !actionable(parsed.data)) {
         result.invalid += 1;
         continue;
       }
