@@ -184,3 +184,17 @@ it('an event with a NUL byte is counted invalid and the rest of the batch is app
   expect(response.body).toEqual({ applied: 1, duplicates: 0, ignored: 0, invalid: 5 });
   expect(await userRow(good)).toMatchObject({ email: 'fine@example.com' });
 });
+
+// ISO 8601 allows year 0000, which Postgres refuses ("date/time field value out of range"), as it
+// refuses 0001-01-01T00:00:00+01:00 (the last hour of 1 BC in UTC).
+it('an event dated before year 1 is counted invalid and the rest of the batch is applied with 200', async () => {
+  const good = `auth0|${randomUUID()}`;
+  const response = await post([
+    event('ss', `auth0|${randomUUID()}`, '0000-01-01T00:00:00Z'),
+    event('fp', `auth0|${randomUUID()}`, '0001-01-01T00:00:00+01:00'),
+    event('ss', good, '2026-11-09T10:00:00.000Z', { user_name: 'fine@example.com' }),
+  ]);
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({ applied: 1, duplicates: 0, ignored: 0, invalid: 2 });
+  expect(await userRow(good)).toMatchObject({ email: 'fine@example.com' });
+});

@@ -8,12 +8,18 @@ import { applyAuth0Deletion, applyAuth0SignIn } from '../users/user-sync-writes'
 /** Postgres text cannot hold U+0000: such a value would fail the whole transaction, so it is invalid here. */
 const storable = (max: number) => z.string().max(max).refine((value) => !value.includes('\u0000'), 'must not contain a NUL character');
 
+const isStorableDate = (value: string): boolean => {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+};
+
 const LogEventSchema = z.object({
   log_id: storable(64).min(1),
   data: z.object({
     // Auth0's codes run past 16 characters (actions_execution_failed, appliance_configuration_api_status...).
     type: storable(64).min(1),
-    date: z.iso.datetime({ offset: true }),
+    // ISO 8601 allows what Postgres cannot store (year 0000, or 0001-01-01 with a positive offset).
+    date: z.iso.datetime({ offset: true }).refine(isStorableDate, 'must be a date between the years 1 and 9999'),
     // Any user id is recorded as given; only the events acted on need an Auth0 user id (checked in apply).
     // Machine-to-machine events (seccft, an Action's own token requests) carry "": no user.
     user_id: storable(255)
