@@ -198,3 +198,18 @@ it('an event dated before year 1 is counted invalid and the rest of the batch is
   expect(response.body).toEqual({ applied: 1, duplicates: 0, ignored: 0, invalid: 2 });
   expect(await userRow(good)).toMatchObject({ email: 'fine@example.com' });
 });
+
+// Whatever else Postgres refuses to store (a data exception or a constraint the validation does not
+// know of, here a CHECK added for the test) costs that one event, not a 500 that Auth0 resends forever.
+it('an event Postgres refuses to store is counted invalid and the rest of the batch is applied with 200', async () => {
+  await server.prisma.$executeRawUnsafe(`ALTER TABLE auth0_log_events ADD CONSTRAINT test_refused_type CHECK (type <> 'refused_by_postgres')`);
+  try {
+    const good = `auth0|${randomUUID()}`;
+    const response = await post([event('refused_by_postgres', `auth0|${randomUUID()}`, '2026-11-10T10:00:00.000Z'), event('ss', good, '2026-11-10T10:00:00.000Z')]);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ applied: 1, duplicates: 0, ignored: 0, invalid: 1 });
+    expect(await userRow(good)).not.toBeNull();
+  } finally {
+    await server.prisma.$executeRawUnsafe(`ALTER TABLE auth0_log_events DROP CONSTRAINT test_refused_type`);
+  }
+});

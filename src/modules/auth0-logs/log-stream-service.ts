@@ -1,5 +1,6 @@
 // Applies Auth0 Log Streams events: deletions (sdu) and sign-ups/logins (ss, s), idempotent by log_id and safe out of order.
 // The writes to `users` are the users module's (user-sync-writes.ts); this file owns auth0_log_events.
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/prisma';
 import { isAuth0Id, isEmailAddress } from '../users/user-input';
@@ -46,7 +47,10 @@ const HANDLED = new Set(['sdu', 'ss', 's']);
 const actionable = (event: LogEvent): boolean => !HANDLED.has(event.data.type) || (event.data.user_id !== undefined && isAuth0Id(event.data.user_id));
 
 export class LogStreamService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly logger: Logger,
+  ) {}
 
   async applyBatch(items: unknown[]): Promise<BatchResult> {
     const result: BatchResult = { applied: 0, duplicates: 0, ignored: 0, invalid: 0 };
@@ -56,7 +60,14 @@ export class LogStreamService {
         result.invalid += 1;
         continue;
       }
-      result[await this.apply(parsed.data)] += 1;
+      try {
+        result[await this.apply(parsed.data)] += 1;
+      } catch (error) {
+        // A value Postgres refuses costs this event only; a database that is down still fails the batch (Auth0 resends it).
+        if (!refusedByPostgres(error)) throw error;
+        this.logger.warn({ module: 'auth0-logs', logId: parsed.data.log_id, type: parsed.data.data.type, sqlState: sqlStateOf(error) }, 'log event refused by the database; counted invalid');
+        result.invalid += 1;
+      }
     }
     return result;
   }
@@ -81,3 +92,19 @@ export class LogStreamService {
     });
   }
 }
+
+/** The SQLSTATE of a Postgres error, through Prisma's driver adapter wrapping. */
+function sqlStateOf(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as { kind?: unknown; code?: unknown; cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
+    if (e.kind === 'postgres' && typeof e.code === 'string') return e.code;
+    current = e.meta?.driverAdapterError?.cause ?? e.cause;
+  }
+  return undefined;
+}
+
+/** Data exceptions (22: a value out of range, a bad encoding) and integrity constraints (23): the event, not the database. */
+const refusedByPostgres = (error: unknown): boolean => /^(22|23)/.test(sqlStateOf(error) ?? '');
