@@ -19,9 +19,10 @@ const LogEventSchema = z.object({
   data: z.object({
     // Auth0's codes run past 16 characters (actions_execution_failed, appliance_configuration_api_status...).
     type: storable(64).min(1),
-    // ISO 8601 allows what Postgres cannot store (year 0000, or 0001-01-01 with a positive offset).
+    // ISO 8601 allows what Postgres cannot store (year 0000, or 0001-01-01 with a positive offset);
+    // past 9999 it is no real event either.
     date: z.iso.datetime({ offset: true }).refine(isStorableDate, 'must be a date between the years 1 and 9999'),
-    // Any user id is recorded as given; only the events acted on need an Auth0 user id (checked in apply).
+    // Any user id is recorded as given; only the events acted on need an Auth0 user id (see `actionable`).
     // Machine-to-machine events (seccft, an Action's own token requests) carry "": no user.
     user_id: storable(255)
       .optional()
