@@ -139,7 +139,7 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
 
   // Auth0 Log Streams: deletions and sign-ups as they happen (outside /graphql's token check).
   if (config.auth.logStreamToken) {
-    app.use(logStreamWebhook({ secret: config.auth.logStreamToken, service: new LogStreamService(prisma), logger }));
+    app.use(logStreamWebhook({ secret: config.auth.logStreamToken, service: new LogStreamService(prisma, logger), logger }));
   }
 
   app.use(limitFailedTokensPerIp(config.rateLimit));

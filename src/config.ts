@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   WRITE_BACK_MAX_IN_FLIGHT: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
   USERS_PUSH_INTERVAL_MS: positiveInt(2000),
   USERS_CONVERGE_AFTER_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(60_000)),
+  // Auth0 fails an export job after hours (up to 8 h in its docs), not minutes: wait longer than that.
+  BACKFILL_MAX_WAIT_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().positive().default(600)),
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   AUTH0_CLAIMS_NAMESPACE: z.preprocess(emptyAsUndefined, z.url().default('https://auth0-postgres-sync.example/')),
   DEV_ISSUER_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/dev-issuer')),
@@ -160,6 +162,8 @@ export interface Config {
         maxInFlight: number;
       }
     | undefined;
+  /** users:backfill: how long after its creation the export job is waited on (it keeps running in Auth0 after that). */
+  backfill: { maxWaitMs: number };
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -238,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             maxInFlight: e.WRITE_BACK_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(e.DATABASE_POOL_SIZE / 2)),
           }
         : undefined,
+    backfill: { maxWaitMs: Math.round(e.BACKFILL_MAX_WAIT_MINUTES * 60_000) },
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,

@@ -39,8 +39,12 @@ const env = () => ({
 });
 
 async function cli(script: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  return cliWith({}, script, ...args);
+}
+
+async function cliWith(extraEnv: Record<string, string>, script: string, ...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { cwd: ROOT, env: env() });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { cwd: ROOT, env: { ...env(), ...extraEnv } });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -80,6 +84,95 @@ describe('npm run users:backfill', () => {
     const result = await cli('users-backfill');
     expect(result.code).toBe(0);
     expect(mgmt.calls.filter((call) => call.path === '/api/v2/jobs/users-exports')).toHaveLength(2);
+    expect(await countUsers()).toBe(1);
+  });
+});
+
+describe('npm run users:backfill on a large tenant (export jobs that take hours)', () => {
+  const exportCreations = () => mgmt.calls.filter((call) => call.method === 'POST' && call.path === '/api/v2/jobs/users-exports').length;
+  const rememberedJob = () => withClient(database.url, async (client) => (await client.query(`SELECT job_id FROM sync_checkpoints WHERE name = 'users:backfill'`)).rows[0]?.job_id as string | undefined);
+
+  it('shows the progress Auth0 reports (percentage done, time left) while it waits', async () => {
+    mgmt.users.push(tenantUser(1, '2026-11-01T00:00:00.000Z'));
+    const result = await cli('users-backfill');
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/export job job_\w+: processing, 80% done, about 3 s left/);
+  });
+
+  it('interrupted by SIGTERM while Auth0 still exports, the next run waits on the same job: exactly one export job is created', async () => {
+    mgmt.users.push(...Array.from({ length: 20 }, (_, i) => tenantUser(i, '2026-11-01T00:00:00.000Z')));
+    mgmt.holdExports();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/users-backfill.ts'], { cwd: ROOT, env: env() });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
+    const waiting = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('processing')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`exited (${code}) before waiting on the job:\n${out}`)));
+    });
+    await waiting;
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(out).toMatch(/keeps running in Auth0, and the next users:backfill waits on it/);
+    const jobId = await rememberedJob();
+    expect(jobId).toMatch(/^job_/);
+    expect(await countUsers()).toBe(0);
+
+    mgmt.releaseExports();
+    const second = await cli('users-backfill');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain(`resuming: waiting on export job ${jobId}`);
+    expect(second.out).toContain('backfill done: 20 users in the export: 20 created');
+    expect(exportCreations()).toBe(1);
+    expect(await rememberedJob()).toBeUndefined();
+  });
+
+  it('waits as long as BACKFILL_MAX_WAIT_MINUTES says (not a fixed 30 min), then stops, and the next run resumes the same job', async () => {
+    mgmt.users.push(tenantUser(1, '2026-11-01T00:00:00.000Z'));
+    mgmt.holdExports();
+    const first = await cliWith({ BACKFILL_MAX_WAIT_MINUTES: '0.01' }, 'users-backfill');
+    expect(first.code).toBe(1);
+    expect(first.out).toMatch(/the export job job_\w+ was still "processing" .*it keeps running in Auth0/);
+    mgmt.releaseExports();
+    const second = await cli('users-backfill');
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('resuming');
+    expect(exportCreations()).toBe(1);
+    expect(await countUsers()).toBe(1);
+  });
+
+  it('a remembered job that Auth0 no longer knows (404) is replaced by a new one', async () => {
+    mgmt.users.push(tenantUser(1, '2026-11-01T00:00:00.000Z'));
+    await withClient(database.url, async (client) => {
+      await client.query(`INSERT INTO sync_checkpoints (name, value, job_id) VALUES ('users:backfill', now() - interval '2 days', 'job_forgotten0000')`);
+    });
+    const result = await cli('users-backfill');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('the export job job_forgotten0000 is no longer known to Auth0; starting a new one');
+    expect(exportCreations()).toBe(1);
+    expect(await countUsers()).toBe(1);
+  });
+
+  it('a failed job is forgotten: the next run creates a new one', async () => {
+    mgmt.users.push(tenantUser(1, '2026-11-01T00:00:00.000Z'));
+    mgmt.failNextExport();
+    const failed = await cli('users-backfill');
+    expect(failed.code).toBe(1);
+    expect(failed.out).toContain('The export job failed; please try again.');
+    expect(await rememberedJob()).toBeUndefined();
+    expect((await cli('users-backfill')).code).toBe(0);
+    expect(exportCreations()).toBe(2);
+  });
+
+  it('a download link that expired before the download is read again from the job', async () => {
+    mgmt.users.push(tenantUser(1, '2026-11-01T00:00:00.000Z'));
+    mgmt.expireNextExportLinks(1);
+    const result = await cli('users-backfill');
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('the download link had expired; reading a new one');
     expect(await countUsers()).toBe(1);
   });
 });

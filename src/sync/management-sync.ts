@@ -6,6 +6,7 @@ import type { PrismaClient } from '../db/prisma';
 import type { SyncWriterPool } from '../modules/users/user-sync-writes';
 import { upsertUsers, type ImportedUser } from '../modules/users/users-bulk-upsert';
 import { parseTimestamp } from '../modules/users/timestamps';
+import { completedExportLocation, forgetExportJob, freshLocation } from './export-job';
 import { importUsers, parseAuth0User, type ImportCounts, type InvalidLine } from './import-users';
 
 export const EXPORT_FIELDS = [
@@ -24,35 +25,41 @@ export class SyncError extends Error {
   override name = 'SyncError';
 }
 
-/** Creates a users-export job for all connections, waits for it, downloads the file and imports it. */
+/**
+ * Creates a users-export job for all connections (or resumes waiting on the one a previous run
+ * left), waits for it as long as Auth0 may take, downloads the file and imports it.
+ */
 export async function backfillUsers(options: {
   management: ManagementClient;
   pool: Pool;
+  prisma: PrismaClient;
   say(line: string): void;
   pollIntervalMs?: number;
-  timeoutMs?: number;
+  maxWaitMs: number;
+  signal?: AbortSignal;
 }): Promise<{ counts: ImportCounts; invalid: InvalidLine[] }> {
-  const { management, say } = options;
-  const job = await management.jobs.usersExports.create({ format: 'json', fields: EXPORT_FIELDS });
-  say(`export job ${job.id} created`);
-  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-  let location: string | undefined;
-  for (;;) {
-    const state = await management.jobs.get(job.id!);
-    if (state.status === 'completed') {
-      location = (state as { location?: string }).location;
-      break;
-    }
-    if (state.status === 'failed') throw new SyncError(`the export job ${job.id} failed in Auth0; look at it under Monitoring > Logs, then run users:backfill again`);
-    if (Date.now() > deadline) throw new SyncError(`the export job ${job.id} was still "${state.status}" when the time ran out`);
-    say(`export job ${state.status}${(state as { time_left_seconds?: number }).time_left_seconds ? `, about ${(state as { time_left_seconds?: number }).time_left_seconds} s left` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 2000));
+  const { management, prisma, say } = options;
+  const { jobId, location } = await completedExportLocation({
+    management,
+    prisma,
+    say,
+    create: () => management.jobs.usersExports.create({ format: 'json', fields: EXPORT_FIELDS }),
+    pollIntervalMs: options.pollIntervalMs ?? 2000,
+    maxWaitMs: options.maxWaitMs,
+    signal: options.signal,
+  });
+  let download = await fetch(location);
+  // The link lives 60 s: one that expired on the way (a slow poll, a resumed run) is read again.
+  if (download.status === 403 || download.status === 404) {
+    await download.body?.cancel();
+    say('the download link had expired; reading a new one');
+    download = await fetch(await freshLocation(management, jobId));
   }
-  if (!location) throw new SyncError(`the export job ${job.id} completed without a download location`);
-  const download = await fetch(location);
   if (!download.ok || !download.body) throw new SyncError(`downloading the export failed: HTTP ${download.status}`);
   say('export downloaded; importing');
-  return importUsers({ pool: options.pool, input: Readable.fromWeb(download.body as import('node:stream/web').ReadableStream), gzipped: true });
+  const result = await importUsers({ pool: options.pool, input: Readable.fromWeb(download.body as import('node:stream/web').ReadableStream), gzipped: true });
+  await forgetExportJob(prisma);
+  return result;
 }
 
 const CHECKPOINT = 'users:reconcile';

@@ -40,6 +40,16 @@ export interface StoredConnection {
   enabled_clients?: string[];
 }
 
+/** One users-exports job: it completes after `polls` GETs, none counted while `held`. */
+interface ExportJob {
+  id: string;
+  polls: number;
+  fields: Array<{ name: string; export_as?: string }>;
+  failed: boolean;
+  held: boolean;
+  createdAt: string;
+}
+
 /** One users-imports job as received: its form fields and the parsed users file. */
 export interface ImportJob {
   id: string;
@@ -67,6 +77,12 @@ export interface ManagementApiStandIn {
   importJobs: Map<string, ImportJob>;
   /** The next users-export job ends as `failed`. */
   failNextExport(): void;
+  /** users-export jobs created from now on stay `processing` until releaseExports(). */
+  holdExports(): void;
+  /** Lets every held users-export job finish (after its next two polls). */
+  releaseExports(): void;
+  /** The next `times` download locations handed out are already expired. */
+  expireNextExportLinks(times: number): void;
   /** The next build of any Action ends as `failed`. */
   failNextBuild(): void;
   /** Answers the next request whose path ends with `suffix` with this status (and headers), `times` times. */
@@ -218,13 +234,22 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
   });
   const users: Array<Record<string, unknown>> = [];
   const usersStore = users;
-  const jobs = new Map<string, { polls: number; fields: Array<{ name: string; export_as?: string }>; failed: boolean }>();
+  // users-exports jobs. POST answers 201 with the job pending; GET /jobs/{id} answers the job object of
+  // Auth0's "Get a job" (auth0.com/docs/api/management/v2/jobs/get-jobs-by-id; node-auth0
+  // GetJobResponseContent): status, type, id, created_at, format, and while it runs percentage_done and
+  // time_left_seconds; `location` once completed; `status_details` when failed. An unknown (or expired)
+  // job is a 404. The download link is short-lived (60 s per Auth0's bulk user export docs); an expired
+  // one is refused with 403, as a pre-signed S3 URL is.
+  const jobs = new Map<string, ExportJob>();
   let failExport = false;
+  let holdExports = false;
+  let expiredLinks = 0;
   api.post('/jobs/users-exports', (req, res) => {
     const id = `job_${randomBytes(8).toString('hex')}`;
-    jobs.set(id, { polls: 2, fields: (req.body as { fields: Array<{ name: string; export_as?: string }> }).fields, failed: failExport });
+    const job: ExportJob = { id, polls: 2, fields: (req.body as { fields: Array<{ name: string; export_as?: string }> }).fields, failed: failExport, held: holdExports, createdAt: new Date().toISOString() };
+    jobs.set(id, job);
     failExport = false;
-    res.status(201).json({ id, type: 'users_export', status: 'pending', format: 'json', created_at: new Date().toISOString() });
+    res.status(201).json({ id, type: 'users_export', status: 'pending', format: 'json', created_at: job.createdAt });
   });
   // Connections: list by name/strategy (checkpoint pagination), get, create, and PATCH, which
   // replaces `options` as a whole, as Auth0's does.
@@ -317,14 +342,20 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
   });
   api.get('/jobs/:id', (req, res) => {
     const job = jobs.get(req.params.id);
-    if (!job) return void res.status(404).json({ statusCode: 404, message: 'Job not found' });
-    job.polls -= 1;
+    if (!job) return void res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'Job not found' });
+    if (!job.held) job.polls -= 1;
     const status = job.polls > 0 ? 'processing' : job.failed ? 'failed' : 'completed';
-    res.json({ id: req.params.id, type: 'users_export', status, ...(status === 'completed' ? { location: `${origin()}/exports/${req.params.id}.json.gz` } : { time_left_seconds: 3 }) });
+    const base = { id: job.id, type: 'users_export', status, format: 'json', created_at: job.createdAt };
+    if (status === 'processing') return void res.json({ ...base, percentage_done: job.held ? 40 : 80, time_left_seconds: job.held ? 5400 : 3 });
+    if (status === 'failed') return void res.json({ ...base, status_details: 'The export job failed; please try again.' });
+    const expiresAt = expiredLinks > 0 ? Date.now() - 1 : Date.now() + 60_000;
+    expiredLinks = Math.max(0, expiredLinks - 1);
+    res.json({ ...base, location: `${origin()}/exports/${job.id}.json.gz?expires=${expiresAt}` });
   });
   app.get('/exports/:file', (req, res) => {
     const job = jobs.get(req.params.file.replace('.json.gz', ''));
     if (!job) return void res.status(404).end();
+    if (Number(req.query.expires) < Date.now()) return void res.status(403).type('application/xml').send('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
     // The export's NDJSON, with the requested fields under their export_as names.
     const pick = (user: Record<string, unknown>, name: string): unknown =>
       name.split(/[.[\]]/).filter(Boolean).reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), user);
@@ -414,6 +445,12 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     connections,
     importJobs,
     failNextExport: () => void (failExport = true),
+    holdExports: () => void (holdExports = true),
+    releaseExports: () => {
+      holdExports = false;
+      for (const job of jobs.values()) job.held = false;
+    },
+    expireNextExportLinks: (times) => void (expiredLinks = times),
     failNextBuild: () => void (failBuild = true),
     failRequests: (suffix, status, headers = {}, times = 100) => void failures.push({ suffix, status, headers, times }),
     hangRequests: (suffix, times = 1) => void hangs.push({ suffix, times }),

@@ -2,6 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import { parseLogStreamBody } from './log-stream-body';
 import type { LogStreamService } from './log-stream-service';
 
 /** Auth0 sends the configured authorization token verbatim; accept it bare or as a Bearer token. */
@@ -12,19 +13,16 @@ function authorized(header: string | undefined, secret: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Auth0's payload formats: a JSON array, one JSON object, or JSON lines. */
-function eventsOf(body: unknown): unknown[] | undefined {
-  if (Array.isArray(body)) return body;
-  if (body && typeof body === 'object') return [body];
-  if (typeof body === 'string') {
-    try {
-      return body.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
+/**
+ * The most events one request may carry. Auth0 does not document its batch size; it streams the
+ * same batches to Datadog, whose intake takes at most 1,000 entries per request
+ * (docs.datadoghq.com/api/latest/logs/send-logs), so a real batch stays within it. A refused batch is
+ * resent up to 3 times, then again until the stream is paused after 7 days: the bound must never
+ * catch a real batch, only a sender that is not Auth0's stream (a 5 MB body is about 22,000 events,
+ * each its own transaction).
+ */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+const MAX_BODY = '5mb';
 
 export function logStreamWebhook(options: { secret: string; service: LogStreamService; logger: Logger }): Router {
   const router = express.Router();
@@ -34,15 +32,21 @@ export function logStreamWebhook(options: { secret: string; service: LogStreamSe
       if (authorized(req.headers.authorization, options.secret)) return next();
       res.status(401).set('www-authenticate', 'Bearer realm="auth0-logs"').json({ error: 'unauthorized' });
     },
-    express.json({ limit: '5mb' }),
-    express.text({ type: ['application/x-ndjson', 'text/plain'], limit: '5mb' }),
+    // The raw bytes whatever the Content-Type: the body, not the header, says which format it is.
+    express.raw({ type: () => true, limit: MAX_BODY }),
     async (req, res) => {
-      const events = eventsOf(req.body);
-      if (!events) {
+      const body = parseLogStreamBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      if (!body) {
         res.status(400).json({ error: 'expected a JSON array, a JSON object or JSON lines of Auth0 log events' });
         return;
       }
-      const result = await options.service.applyBatch(events);
+      const count = body.events.length + body.unreadable;
+      if (count > MAX_EVENTS_PER_REQUEST) {
+        res.status(413).json({ error: `at most ${MAX_EVENTS_PER_REQUEST} events per request; this one has ${count}` });
+        return;
+      }
+      const result = await options.service.applyBatch(body.events);
+      result.invalid += body.unreadable;
       options.logger.info({ module: 'auth0-logs', ...result }, 'log stream batch applied');
       res.json(result);
     },
