@@ -98,16 +98,20 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
   app.use(logRequests(logger));
   // First after the request log: the router tries each layer in order, and /graphql is the hot path.
+  // A request takes a load-shedding slot only once its body is in: a client sending its body a byte
+  // at a time would otherwise hold a slot until the request timeout, and 128 of them would shut
+  // everyone else out. The token is checked before the body is read, so only a valid caller within
+  // its rate limit gets the server to read (at most HTTP_BODY_LIMIT of) a body.
   app.use(
     '/graphql',
     inSequence(
-      shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
       refuseTokensOutsideTheHeader,
       requireToken(config.auth),
       requireValidClaims(config.auth),
       limitPerSubject(config.rateLimit),
-      refuseUntilReady(readiness),
       express.json({ limit: config.http.bodyLimit }),
+      shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
+      refuseUntilReady(readiness),
       graphqlHandler(apollo, async (req) => ({
         viewer: viewerOf(req),
         logger: req.log,
