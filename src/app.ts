@@ -17,6 +17,7 @@ import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import type { SqlClient } from './db/sql';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { refuseUnstorableInput } from './graphql-input-guard';
 import { graphqlJitGateway } from './graphql-jit-executor';
 import { graphqlHandler } from './http/graphql-handler';
 import { inSequence } from './http/in-sequence';
@@ -81,7 +82,7 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
     formatError: maskInternalErrors,
     // Cache control would run a hook per resolved field to compute a cache policy nobody reads:
     // every answer is per caller and sent with POST.
-    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...armor.plugins, refuseUnstorableInput(), logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
