@@ -20,13 +20,21 @@ import { findUnstorableJson, JSON_MAX_DEPTH, NUL_PROBLEM } from './modules/commo
 export const VARIABLES_MAX_DEPTH = JSON_MAX_DEPTH + 4;
 
 export function refuseUnstorableInput(): ApolloServerPlugin<GraphQLContext> {
+  // Apollo hands the same parsed document to every request with the same text (its document
+  // cache): its literals are walked once, not on every request.
+  const literalsWithNul = new WeakMap<DocumentNode, string | null>();
+  const stringLiteralWithNulOf = (document: DocumentNode): string | null => {
+    let found = literalsWithNul.get(document);
+    if (found === undefined) literalsWithNul.set(document, (found = stringLiteralWithNul(document) ?? null));
+    return found;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
           const unstorable = findUnstorableJson(request.variables ?? {}, VARIABLES_MAX_DEPTH);
           if (unstorable) throw badUserInput(unstorable.path.join('.'), unstorable.problem);
-          const literal = stringLiteralWithNul(document);
+          const literal = stringLiteralWithNulOf(document);
           if (literal) throw badUserInput(literal, NUL_PROBLEM);
         },
       };
