@@ -62,8 +62,8 @@ const EnvSchema = z.object({
   HTTP_MAX_IN_FLIGHT: positiveInt(128),
   HTTP_MAX_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(1000)),
   HTTP_QUEUE_TIMEOUT_MS: positiveInt(3000),
-  HTTP_HEADERS_TIMEOUT_MS: positiveInt(3000),
-  HTTP_REQUEST_TIMEOUT_MS: positiveInt(5000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(5000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(10000),
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
@@ -147,9 +147,11 @@ export interface Config {
     maxQueue: number;
     queueTimeoutMs: number;
     /**
-     * How long a client may take to send its headers, and its whole request (body included), before
-     * it gets 408 and the connection closes. The Post Login Action gives up after 5 s, and what it
-     * sends arrives in milliseconds: a request still arriving after that is slow or hostile.
+     * How long a client may take, from connecting, to send its headers, and its whole request (body
+     * included), before it gets 408 and the connection closes. The headers get the Post Login
+     * Action's own budget (5 s): past it no answer reaches the Action in time, so nothing useful is
+     * cut, even when a busy server is slow to read what arrived. The whole request gets twice that,
+     * for other clients sending a larger body over a slow link. Node's defaults were 60 s and 300 s.
      */
     headersTimeoutMs: number;
     requestTimeoutMs: number;
@@ -279,7 +281,7 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
     problems.push('AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS (a row lock is held around the call)');
   }
   // Node refuses to start a server whose headers may take longer than the whole request.
-  if (Number(env.HTTP_HEADERS_TIMEOUT_MS || 3000) > Number(env.HTTP_REQUEST_TIMEOUT_MS || 5000)) {
+  if (Number(env.HTTP_HEADERS_TIMEOUT_MS || 5000) > Number(env.HTTP_REQUEST_TIMEOUT_MS || 10000)) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   return problems;
