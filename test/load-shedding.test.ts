@@ -121,7 +121,7 @@ it('serves other requests while clients trickle their bodies, and answers the sl
   // Four slots: the four slow bodies would take them all, and no request may wait for one.
   const slowBodies = await startTestServer({
     database: server.database,
-    env: { HTTP_MAX_IN_FLIGHT: '4', HTTP_MAX_QUEUE: '0', HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '3000' },
+    env: { HTTP_MAX_IN_FLIGHT: '4', HTTP_MAX_QUEUE: '0', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000' },
   });
   try {
     const userToken = await slowBodies.userToken(`auth0|${randomUUID()}`);
