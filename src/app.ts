@@ -17,6 +17,7 @@ import type { PrismaClient } from './db/prisma';
 import { ALWAYS_READY, type Readiness } from './db/readiness';
 import type { SqlClient } from './db/sql';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { refuseUnstorableInput } from './graphql-input-guard';
 import { graphqlJitGateway } from './graphql-jit-executor';
 import { graphqlHandler } from './http/graphql-handler';
 import { inSequence } from './http/in-sequence';
@@ -81,7 +82,7 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
     formatError: maskInternalErrors,
     // Cache control would run a hook per resolved field to compute a cache policy nobody reads:
     // every answer is per caller and sent with POST.
-    plugins: [...armor.plugins, logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [...armor.plugins, refuseUnstorableInput(), logUnexpectedErrors(), statusFromErrors(), ApolloServerPluginCacheControlDisabled()],
     // main.ts owns shutdown (stop listening, drain, then stop Apollo, the pool and Postgres in order);
     // Apollo's own signal handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -98,16 +99,20 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : headers(req, res, next)));
   app.use(logRequests(logger));
   // First after the request log: the router tries each layer in order, and /graphql is the hot path.
+  // A request takes a load-shedding slot only once its body is in: a client sending its body a byte
+  // at a time would otherwise hold a slot until the request timeout, and 128 of them would shut
+  // everyone else out. The token is checked before the body is read, so only a valid caller within
+  // its rate limit gets the server to read (at most HTTP_BODY_LIMIT of) a body.
   app.use(
     '/graphql',
     inSequence(
-      shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
       refuseTokensOutsideTheHeader,
       requireToken(config.auth),
       requireValidClaims(config.auth),
       limitPerSubject(config.rateLimit),
-      refuseUntilReady(readiness),
       express.json({ limit: config.http.bodyLimit }),
+      shedLoad({ maxInFlight: config.http.maxInFlight, maxQueue: config.http.maxQueue, maxWaitMs: config.http.queueTimeoutMs, retryAfterSeconds: RETRY_AFTER_SECONDS }),
+      refuseUntilReady(readiness),
       graphqlHandler(apollo, async (req) => ({
         viewer: viewerOf(req),
         logger: req.log,

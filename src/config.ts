@@ -64,6 +64,8 @@ const EnvSchema = z.object({
   HTTP_MAX_IN_FLIGHT: positiveInt(128),
   HTTP_MAX_QUEUE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(1000)),
   HTTP_QUEUE_TIMEOUT_MS: positiveInt(3000),
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(5000),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(10000),
   RATE_LIMIT_WINDOW_MS: positiveInt(60_000),
   RATE_LIMIT_PER_IP: positiveInt(600),
   RATE_LIMIT_PER_USER: positiveInt(300),
@@ -146,6 +148,15 @@ export interface Config {
     maxInFlight: number;
     maxQueue: number;
     queueTimeoutMs: number;
+    /**
+     * How long a client may take, from connecting, to send its headers, and its whole request (body
+     * included), before it gets 408 and the connection closes. The headers get the Post Login
+     * Action's own budget (5 s): past it no answer reaches the Action in time, so nothing useful is
+     * cut, even when a busy server is slow to read what arrived. The whole request gets twice that,
+     * for other clients sending a larger body over a slow link. Node's defaults were 60 s and 300 s.
+     */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
   };
   rateLimit: { windowMs: number; perIp: number; perUser: number; perMachine: number };
   /** Failed legacy password attempts allowed per window: per email, per end-user address, per machine client. */
@@ -195,6 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxInFlight: e.HTTP_MAX_IN_FLIGHT,
       maxQueue: e.HTTP_MAX_QUEUE,
       queueTimeoutMs: e.HTTP_QUEUE_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
     rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, perIp: e.RATE_LIMIT_PER_IP, perUser: e.RATE_LIMIT_PER_USER, perMachine: e.RATE_LIMIT_PER_MACHINE },
     legacyAttempts: { windowMs: e.LEGACY_ATTEMPT_WINDOW_MS, perEmail: e.LEGACY_MAX_FAILURES_PER_EMAIL, perAddress: e.LEGACY_MAX_FAILURES_PER_ADDRESS, perClient: e.LEGACY_MAX_FAILURES_PER_CLIENT },
@@ -271,6 +284,10 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   const statementTimeout = Number(env.DATABASE_STATEMENT_TIMEOUT_MS || 5000);
   if (given('AUTH0_MGMT_CLIENT_ID') && writeTimeout >= statementTimeout) {
     problems.push('AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS (a row lock is held around the call)');
+  }
+  // Node refuses to start a server whose headers may take longer than the whole request.
+  if (Number(env.HTTP_HEADERS_TIMEOUT_MS || 5000) > Number(env.HTTP_REQUEST_TIMEOUT_MS || 10000)) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   return problems;
 }

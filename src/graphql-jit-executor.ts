@@ -1,6 +1,6 @@
 // Executes operations compiled by graphql-jit, plugged into Apollo Server through its gateway interface (its only executor hook).
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { execute, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { GraphQLContext } from './context';
 
@@ -22,18 +22,16 @@ interface Operation {
  *
  * Compiling costs milliseconds, so a document is compiled only once it is run again: a stream of
  * one-off documents (a client's ad-hoc queries, or an attacker's) costs what graphql-js costs.
- * Compiled operations hang off Apollo's own parsed documents (a WeakMap), so they go when Apollo's
- * bounded document cache lets a document go.
+ * Compiled operations hang off the operations of Apollo's own parsed documents (a WeakMap), so they
+ * go when Apollo's bounded document cache lets a document go.
  */
 export function graphqlJitGateway(schema: GraphQLSchema): GatewayInterface {
-  const operations = new WeakMap<DocumentNode, Map<string, Operation>>();
+  // Keyed by the operation Apollo resolved, a node of its parsed document: never by a name.
+  const operations = new WeakMap<OperationDefinitionNode, Operation>();
 
-  const operationOf = (document: DocumentNode, operationName: string | null): Operation => {
-    let byName = operations.get(document);
-    if (!byName) operations.set(document, (byName = new Map()));
-    const key = operationName ?? '';
-    let operation = byName.get(key);
-    if (!operation) byName.set(key, (operation = { runs: 0 }));
+  const operationOf = (node: OperationDefinitionNode): Operation => {
+    let operation = operations.get(node);
+    if (!operation) operations.set(node, (operation = { runs: 0 }));
     return operation;
   };
 
@@ -45,11 +43,17 @@ export function graphqlJitGateway(schema: GraphQLSchema): GatewayInterface {
     async load() {
       return {
         executor: async (requestContext): Promise<ExecutionResult> => {
-          const { document, operationName, context } = requestContext;
+          const { document, operation: node, context } = requestContext;
+          // Apollo calls the executor even when the request's operationName names no operation of
+          // the document, and then hands it a null operationName: graphql-js would run the
+          // document's only operation (a mutation, over GET too). Refused here with the request
+          // error graphql-js raises, which Apollo answers as OPERATION_RESOLUTION_FAILURE.
+          if (!node) return { errors: [operationNotFound(requestContext.request.operationName)] };
+          const operationName = node.name?.value;
           const variables = requestContext.request.variables;
-          const operation = operationOf(document, operationName);
+          const operation = operationOf(node);
           if (!operation.compiled && operation.runs >= RUNS_BEFORE_COMPILING) {
-            const compiled = compileQuery(schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
+            const compiled = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true });
             // A document that cannot be compiled keeps running on graphql-js, which reports why.
             if (isCompiledQuery(compiled)) operation.compiled = compiled;
           }
@@ -67,6 +71,11 @@ export function graphqlJitGateway(schema: GraphQLSchema): GatewayInterface {
     },
     async stop() {},
   };
+}
+
+// graphql-js's own wording (execute's buildExecutionContext) for an operation it cannot pick.
+function operationNotFound(operationName: string | undefined): GraphQLError {
+  return new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
 }
 
 /**

@@ -9,6 +9,7 @@ import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createDatabaseClients } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
+import { createHttpServer } from './http/http-server';
 import { createLogger } from './logger';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
 import { processShutdown } from './shutdown';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     });
   }
 
-  const server = app.listen(config.http.port, config.http.host ?? '::');
+  const server = createHttpServer(app, config.http).listen(config.http.port, config.http.host ?? '::');
   shutdown.add('http server', () => drain(server, logger));
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `listening on port ${config.http.port}`);

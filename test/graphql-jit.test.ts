@@ -1,13 +1,19 @@
 // A document runs on graphql-js the first time and compiled by graphql-jit after: both answer alike, data and errors.
 import { randomUUID } from 'node:crypto';
-import { graphql, type GraphQLResponse, type Operation } from './support/graphql';
+import { graphql, MEDIA_TYPES, REQUEST_ERROR_STATUS, type GraphQLResponse, type Operation } from './support/graphql';
+import { startManagementApi, type ManagementApiStandIn } from './support/management-api';
 import { startTestServer, type TestServer } from './support/server';
 
+let mgmt: ManagementApiStandIn;
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  mgmt = await startManagementApi();
+  server = await startTestServer({ env: mgmt.env });
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await mgmt.close();
+});
 
 // A comment makes the text, and so Apollo's parsed document, new to the server: its first run is interpreted.
 const fresh = (query: string) => `${query}\n# ${randomUUID()}`;
@@ -69,4 +75,59 @@ it('answers a resolver\'s error alike: its code, message, path and locations, an
   expect(runs[0]!.data).toEqual({ viewer: { kind: 'USER' }, user: null });
   expect(runs[0]!.errors).toEqual([expect.objectContaining({ path: ['user'], locations: [{ line: 3, column: 5 }], extensions: { code: 'FORBIDDEN' } })]);
   expect(runs.slice(1)).toEqual([runs[0], runs[0]]);
+});
+
+describe('an operationName that names no operation of the document', () => {
+  const renameUser = () => fresh('mutation A($id: String!, $name: String!) { updateUser(auth0Id: $id, input: { name: $name }) { name } }');
+
+  /** A user in Auth0 (the stand-in) and in Postgres, both named Ada. */
+  async function seedUser(): Promise<string> {
+    const auth0Id = `auth0|${randomUUID()}`;
+    const updatedAt = new Date(Date.UTC(2026, 9, 1)).toISOString();
+    mgmt.users.push({ user_id: auth0Id, email: `${randomUUID().slice(0, 8)}@example.com`, name: 'Ada', identities: [{ connection: 'Username-Password-Authentication', isSocial: false }], updated_at: updatedAt });
+    await server.prisma.user.create({ data: { auth0Id, name: 'Ada', auth0UpdatedAt: new Date(updatedAt) } });
+    return auth0Id;
+  }
+
+  /** Neither Postgres nor Auth0 saw the name the refused request carried. */
+  async function expectUnchanged(auth0Id: string, name: string) {
+    expect((await server.prisma.user.findUniqueOrThrow({ where: { auth0Id } })).name).toBe(name);
+    expect(mgmt.users.find((user) => user.user_id === auth0Id)?.name).toBe(name);
+    expect(mgmt.calls.filter((call) => call.method === 'PATCH' && call.path === `/api/v2/users/${encodeURIComponent(auth0Id)}`).length).toBe(name === 'Ada' ? 0 : 2);
+  }
+
+  const cases = MEDIA_TYPES.flatMap((accept) => [['interpreted', accept] as const, ['compiled', accept] as const]);
+  it.each(cases)('is refused before running, %s, accepting %s: OPERATION_RESOLUTION_FAILURE, nothing written', async (executor, accept) => {
+    const auth0Id = await seedUser();
+    const token = await server.machineToken(['update:users']);
+    const query = renameUser();
+    let name = 'Ada';
+    if (executor === 'compiled') {
+      // Run twice as sent without a name (the single operation runs): the second run is compiled.
+      for (name of ['Ada Lovelace', 'Ada King']) expect((await graphql(server, { query, variables: { id: auth0Id, name }, token })).errors).toBeUndefined();
+    }
+    const refused = await graphql(server, { query, operationName: 'B', variables: { id: auth0Id, name: 'Mallory' }, token, accept });
+    expect(refused.status).toBe(REQUEST_ERROR_STATUS[accept]);
+    expect(refused.data).toBeUndefined();
+    expect(refused.errors).toEqual([expect.objectContaining({ message: 'Unknown operation named "B".', extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })]);
+    await expectUnchanged(auth0Id, name);
+  });
+
+  it('is refused over GET too, so a mutation never slips past the rule that GET only runs queries', async () => {
+    const auth0Id = await seedUser();
+    const token = await server.machineToken(['update:users']);
+    const query = renameUser();
+    for (const run of [1, 2, 3]) {
+      const response = await server
+        .request()
+        .get('/graphql')
+        .query({ query, operationName: 'B', variables: JSON.stringify({ id: auth0Id, name: `Mallory ${run}` }) })
+        .set('authorization', `Bearer ${token}`)
+        .set('apollo-require-preflight', 'true');
+      expect(response.status).toBe(200);
+      expect(response.body.data).toBeUndefined();
+      expect(response.body.errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    }
+    await expectUnchanged(auth0Id, 'Ada');
+  });
 });

@@ -1,5 +1,7 @@
 // Hostile requests are refused before execution, with a clear error, while normal requests keep working.
 import { randomUUID } from 'node:crypto';
+import { JSON_MAX_DEPTH } from '../src/modules/common/json-limits';
+import { JSONObjectScalar } from '../src/modules/common/json-object-scalar';
 import { expectData, graphql, MEDIA_TYPES, REQUEST_ERROR_STATUS } from './support/graphql';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -155,5 +157,103 @@ describe('rate limits', () => {
     } finally {
       await flood.close();
     }
+  });
+});
+
+describe('input Postgres cannot store or the stack cannot hold', () => {
+  const MACHINE_SCOPES = ['create:users', 'read:users', 'update:users', 'delete:users', 'read:transactions', 'migrate:users'];
+  const NUL = '\u0000';
+  const uuid = () => randomUUID();
+
+  // Every root field that takes a string, with a NUL in one string it takes: in a variable, in a
+  // JSONObject key or value, or in a literal of the document.
+  const withNul: Array<[string, string, Record<string, unknown>]> = [
+    ['user(auth0Id) in a variable', 'query ($id: String!) { user(auth0Id: $id) { id } }', { id: `auth0|a${NUL}b` }],
+    ['user(auth0Id) in a literal', '{ user(auth0Id: "auth0|a\\u0000b") { id } }', {}],
+    ['users(after)', 'query ($after: String) { users(first: 1, after: $after) { edges { cursor } } }', { after: `x${NUL}` }],
+    ['userChanges(auth0Id)', 'query ($id: String!) { userChanges(auth0Id: $id) { id } }', { id: `auth0|${NUL}` }],
+    ['legacyUser(email)', 'query ($email: String!) { legacyUser(email: $email) { legacyId } }', { email: `a${NUL}@example.com` }],
+    ['legacyUserByAuth0Id(auth0Id)', 'query ($id: String!) { legacyUserByAuth0Id(auth0Id: $id) { legacyId } }', { id: `auth0|${NUL}` }],
+    ['me.transactions(after, filter.currency)', 'query ($after: String) { me { transactions(first: 1, after: $after, filter: { currency: "E\\u0000R" }) { edges { cursor } } } }', { after: null }],
+    ['addUser(input.auth0Id)', 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }', { input: { auth0Id: `auth0|${uuid()}${NUL}` } }],
+    ['addUser(input.connection)', 'mutation ($input: AddUserInput!) { addUser(input: $input) { created } }', { input: { auth0Id: `auth0|${uuid()}`, connection: `db${NUL}` } }],
+    ['updateUser(auth0Id)', 'mutation ($id: String!) { updateUser(auth0Id: $id, input: { name: "Ada" }) { id } }', { id: `auth0|${uuid()}${NUL}` }],
+    ['updateUser(input.appMetadata) in a key', 'mutation ($id: String!, $input: UpdateUserInput!) { updateUser(auth0Id: $id, input: $input) { id } }', { id: `auth0|${uuid()}`, input: { appMetadata: { [`plan${NUL}`]: 'pro' } } }],
+    ['deleteUser(auth0Id)', 'mutation ($id: String!) { deleteUser(auth0Id: $id) { auth0Id } }', { id: `auth0|${uuid()}${NUL}` }],
+    ['updateMe(input.userMetadata) in a nested value', 'mutation ($input: UpdateMeInput!) { updateMe(input: $input) { id } }', { input: { userMetadata: { theme: { colours: ['dark', `b${NUL}`] } } } }],
+    ['updateMe(input.userMetadata) in a literal', 'mutation { updateMe(input: { userMetadata: { theme: "d\\u0000" } }) { id } }', {}],
+    ['createTransaction(input.description)', 'mutation ($input: CreateTransactionInput!) { createTransaction(input: $input) { id } }', { input: { amountMinor: '1', currency: 'EUR', description: `x${NUL}`, occurredAt: '2026-01-01T00:00:00Z' } }],
+    ['updateTransaction(id)', 'mutation ($id: ID!) { updateTransaction(id: $id, input: { description: "x" }) { id } }', { id: `${uuid()}${NUL}` }],
+    ['deleteTransaction(id)', 'mutation ($id: ID!) { deleteTransaction(id: $id) { deletedId } }', { id: `${uuid()}${NUL}` }],
+    ['verifyLegacyPassword(input.password)', 'mutation ($input: VerifyLegacyPasswordInput!) { verifyLegacyPassword(input: $input) { __typename } }', { input: { email: 'a@example.com', password: `pw${NUL}` } }],
+  ];
+  const withNulPerMediaType = withNul.flatMap(([label, query, variables]) => MEDIA_TYPES.map((accept) => [label, accept, query, variables] as const));
+
+  it.each(withNulPerMediaType)('refuses a NUL character in %s, accepting %s: BAD_USER_INPUT before anything reaches Postgres', async (_label, accept, query, variables) => {
+    const before = server.queries.length;
+    // Refused whoever asks, before any check of who may ask reaches the database.
+    const machine = await graphql(server, { query, variables, token: await server.machineToken(MACHINE_SCOPES), accept });
+    const endUser = await graphql(server, { query, variables, token: user, accept });
+    for (const refused of [machine, endUser]) {
+      expect(refused.status).toBe(REQUEST_ERROR_STATUS[accept]);
+      expect(refused.data).toBeUndefined();
+      expect(refused.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+      expect(refused.errors?.[0]?.message).toMatch(/NUL/);
+    }
+    expect(server.queries.length).toBe(before);
+  });
+
+  it('names where the NUL is: the variable or argument, then the keys within it', async () => {
+    const inVariable = await graphql(server, { query: 'mutation ($input: UpdateMeInput!) { updateMe(input: $input) { id } }', variables: { input: { userMetadata: { tags: ['ok', `x${NUL}`] } } }, token: user });
+    expect(inVariable.errors?.[0]?.extensions?.field).toBe('input.userMetadata.tags.1');
+    const inLiteral = await graphql(server, { query: 'mutation { addUser(input: { auth0Id: "auth0|1", name: "a\\u0000" }) { created } }', token: await server.machineToken(MACHINE_SCOPES) });
+    expect(inLiteral.errors?.[0]?.extensions?.field).toBe('input.name');
+  });
+
+  /** A raw JSON body: the test's own JSON.stringify would overflow on such nesting. */
+  const postRaw = (body: string, token: string, accept?: string) => {
+    let request = server.request().post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${token}`);
+    if (accept) request = request.set('accept', accept);
+    return request.send(body);
+  };
+  const UPDATE_ME = JSON.stringify('mutation ($input: UpdateMeInput!) { updateMe(input: $input) { id } }');
+
+  it.each(MEDIA_TYPES)('refuses a 50,000-level JSON value in userMetadata, accepting %s, with BAD_USER_INPUT and nothing written', async (accept) => {
+    const levels = 50_000;
+    const before = server.queries.length;
+    const deepArrays = `{"query":${UPDATE_ME},"variables":{"input":{"userMetadata":{"a":${'['.repeat(levels)}${']'.repeat(levels)}}}}}`;
+    const response = await postRaw(deepArrays, user, accept);
+    expect(response.status).toBe(REQUEST_ERROR_STATUS[accept]);
+    expect(response.body.data).toBeUndefined();
+    expect(response.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    expect(response.body.errors[0].message).toMatch(/deeper than/);
+    expect(server.queries.length).toBe(before);
+  });
+
+  it('refuses deep JSON in any variable, and a deep JSONObject literal as an invalid document', async () => {
+    const before = server.queries.length;
+    const deepObject = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    // A variable the operation does not even declare is still refused: nothing recursive may see it.
+    const undeclared = await postRaw(`{"query":"{ viewer { kind } }","variables":{"unused":${deepObject(15_000)}}}`, user);
+    expect(undeclared.body.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/deeper than/), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    // A literal is part of the document: refused by validation, as any literal of the wrong shape is.
+    const literal = await graphql(server, { query: `mutation { updateMe(input: { userMetadata: ${'{ a: '.repeat(40)}1${' }'.repeat(40)} }) { id } }`, token: user });
+    expect(literal.errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/deeper than/), extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+    expect(literal.data).toBeUndefined();
+    expect(server.queries.length).toBe(before);
+    // Twenty levels pass.
+    const within = await postRaw(`{"query":"{ viewer { kind } }","variables":{"unused":${deepObject(20)}}}`, user);
+    expect(within.body).toEqual({ data: { viewer: { kind: 'USER' } } });
+  });
+
+  it('takes metadata nested within the limit in the JSONObject scalar, and refuses it one level deeper', () => {
+    const nested = (levels: number): Record<string, unknown> => {
+      let value: Record<string, unknown> = { leaf: true };
+      for (let level = 1; level < levels; level += 1) value = { a: value };
+      return value;
+    };
+    expect(JSONObjectScalar.parseValue(nested(JSON_MAX_DEPTH))).toEqual(nested(JSON_MAX_DEPTH));
+    expect(() => JSONObjectScalar.parseValue(nested(JSON_MAX_DEPTH + 1))).toThrow(`nests deeper than ${JSON_MAX_DEPTH} levels`);
+    expect(() => JSONObjectScalar.parseValue({ ['plan\u0000']: 'pro' })).toThrow(/NUL/);
   });
 });

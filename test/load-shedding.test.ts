@@ -1,6 +1,8 @@
 // Load the process cannot serve in time is refused at once with 503 + Retry-After, never left to time out.
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { Client } from 'pg';
+import { loadConfig } from '../src/config';
 import { withClient } from './support/database';
 import { graphql, type GraphQLResponse } from './support/graphql';
 import { startTestServer, type TestServer } from './support/server';
@@ -81,4 +83,72 @@ it('refuses a queued request that waited longer than the queue timeout, and writ
   } finally {
     await impatient.close();
   }
+});
+
+interface Trickle {
+  /** Bytes of the request written so far. */
+  sent: () => number;
+  /** Everything the server sent back, once it closed the connection. */
+  answer: Promise<string>;
+}
+
+/**
+ * Writes a request one byte at a time on a real socket, the way a slow or hostile client does, until
+ * the server closes the connection. `headers` is sent at once and `slowPart` byte by byte.
+ */
+function trickle(url: string, headers: string, slowPart: string, byteEveryMs: number): Trickle {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let sent = 0;
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(headers, () => (sent += Buffer.byteLength(headers)));
+  const timer = setInterval(() => {
+    if (sent - Buffer.byteLength(headers) >= slowPart.length || socket.destroyed) return clearInterval(timer);
+    socket.write(slowPart[sent - Buffer.byteLength(headers)]!, () => (sent += 1));
+  }, byteEveryMs);
+  const answer = new Promise<string>((resolve) => {
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+  return { sent: () => sent, answer };
+}
+
+it('serves other requests while clients trickle their bodies, and answers the slow ones 408 once the request timeout passes', async () => {
+  // Four slots: the four slow bodies would take them all, and no request may wait for one.
+  const slowBodies = await startTestServer({
+    database: server.database,
+    env: { HTTP_MAX_IN_FLIGHT: '4', HTTP_MAX_QUEUE: '0', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000' },
+  });
+  try {
+    const userToken = await slowBodies.userToken(`auth0|${randomUUID()}`);
+    const body = JSON.stringify({ query: '{ me { id } }', pad: 'x'.repeat(200) });
+    const head = `POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${userToken}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    // At 5 bytes a second a body takes about 45 s; Node's own request timeout is 300 s.
+    const slow = Array.from({ length: 4 }, () => trickle(slowBodies.url, head, body, 200));
+    // A client that trickles its headers instead is cut off at the headers timeout.
+    const slowHeaders = trickle(slowBodies.url, '', head, 200);
+    // Each slow request has sent its headers and is into its body: past every check before the body.
+    await waitUntil(async () => slow.every((request) => request.sent() >= Buffer.byteLength(head) + 3));
+
+    const served = await Promise.all(Array.from({ length: 4 }, () => graphql(slowBodies, { query: '{ viewer { kind } }', token: userToken })));
+    expect(served.map((response) => response.status)).toEqual(Array(4).fill(200));
+
+    for (const request of [...slow, slowHeaders]) {
+      const answer = await request.answer;
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    }
+    // Closed long before a body could have been sent whole.
+    expect(slow.every((request) => request.sent() < Buffer.byteLength(head) + Buffer.byteLength(body))).toBe(true);
+  } finally {
+    await slowBodies.close();
+  }
+}, 30_000);
+
+it('refuses to start with a headers timeout longer than the request timeout, naming the setting', () => {
+  expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '6000', HTTP_REQUEST_TIMEOUT_MS: '5000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must not be more than HTTP_REQUEST_TIMEOUT_MS/);
+  expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000' }).http).toMatchObject({ headersTimeoutMs: 5000, requestTimeoutMs: 5000 });
 });

@@ -1,6 +1,8 @@
 // The verified-token cache: one RS256 check per token while it is valid, bounded, and never remembering a failure.
+import { randomUUID } from 'node:crypto';
 import { compactVerify, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { cacheVerifiedSignatures, type SignatureVerifier } from '../src/auth/verified-token-cache';
+import { startTestServer, type TestServer } from './support/server';
 
 let privateKey: KeyLike;
 let publicKey: KeyLike;
@@ -90,4 +92,38 @@ it('with 0 entries verifies every time', async () => {
   await cached(token);
   await cached(token);
   expect(inner.calls()).toBe(2);
+});
+
+describe('a signature spelled another way', () => {
+  const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  /** The last character with an unused low bit set: RS256's 256 bytes use 2 of its 6 bits, so the bytes stay the same. */
+  const withUnusedBitsSet = (segment: string) => segment.slice(0, -1) + BASE64URL[BASE64URL.indexOf(segment.at(-1)!) ^ 0b1];
+  const respellings: Array<[string, (signature: string) => string]> = [
+    ['a stray "!"', (signature) => `${signature}!`],
+    ['a stray "~"', (signature) => `${signature.slice(0, 10)}~${signature.slice(10)}`],
+    ['"==" padding', (signature) => `${signature}==`],
+    ['standard base64 "+" and "/" for "-" and "_"', (signature) => signature.replaceAll('-', '+').replaceAll('_', '/')],
+    ['the unused bits of the last character set', withUnusedBitsSet],
+  ];
+
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it.each(respellings)('is refused with 401 invalid_token: %s, while the token as signed is accepted', async (_label, respell) => {
+    const token = await server.userToken(`auth0|${randomUUID()}`);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const respelled = `${header}.${payload}.${respell(signature)}`;
+    expect(respelled).not.toBe(token);
+    const ask = (bearer: string) => server.request().post('/graphql').set('authorization', `Bearer ${bearer}`).send({ query: '{ viewer { kind } }' });
+    // Cached first: the refusal must not come from a cache that never saw the respelled token.
+    expect((await ask(token)).status).toBe(200);
+    const refused = await ask(respelled);
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    expect(JSON.stringify(refused.body)).not.toContain(signature.slice(0, 20));
+    expect((await ask(token)).status).toBe(200);
+  });
 });

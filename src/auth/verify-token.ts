@@ -2,6 +2,7 @@
 import { compactVerify, createRemoteJWKSet, type JWTPayload } from 'jose';
 import { InvalidTokenError, UnauthorizedError } from 'express-oauth2-jwt-bearer';
 import type { Config } from '../config';
+import { isCanonicalCompactJws } from './canonical-base64url';
 import { checkRegisteredClaims } from './registered-claims';
 import { cacheVerifiedSignatures, type VerifiedSignature } from './verified-token-cache';
 
@@ -31,6 +32,8 @@ export function createTokenVerifier(config: Config['auth']): (token: string) => 
   const rules = { issuer: config.issuer, audience: config.audience, clockToleranceS: config.clockToleranceS, maxTokenAgeS: config.maxTokenAgeS };
 
   return async (token) => {
+    // Before the cache: another spelling of a cached token must not become an entry of its own.
+    if (!isCanonicalCompactJws(token)) throw new InvalidTokenError('The token must be a compact JWS of three unpadded base64url segments (RFC 7515)');
     let verified: VerifiedSignature;
     try {
       verified = await verifySignature(token);

@@ -18,6 +18,8 @@ export interface GraphQLResponse<T> {
 export interface Operation {
   query: string;
   variables?: Record<string, unknown>;
+  /** Sent only when set: the operation of the document to run. */
+  operationName?: string;
   /** A bearer token; `null` sends no Authorization header. */
   token: string | null;
   /** The Accept header; unset sends none, which the server answers as `application/json`. */
@@ -35,7 +37,7 @@ export async function graphql<T = Record<string, unknown>>(server: Pick<TestServ
   let request = server.request().post('/graphql').set('content-type', 'application/json');
   if (operation.token !== null) request = request.set('authorization', `Bearer ${operation.token}`);
   if (operation.accept !== undefined) request = request.set('accept', operation.accept);
-  const response = await request.send({ query: operation.query, variables: operation.variables ?? {} });
+  const response = await request.send({ query: operation.query, variables: operation.variables ?? {}, ...(operation.operationName === undefined ? {} : { operationName: operation.operationName }) });
   const body = (response.body ?? {}) as { data?: T | null; errors?: GraphQLErrorBody[] };
   return {
     status: response.status,

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config';
 import type { GraphQLContext } from '../../src/context';
 import type { SqlClient } from '../../src/db/sql';
 import { createDatabaseClients, type DatabaseClients, type PrismaClient } from '../../src/db/prisma';
+import { createHttpServer } from '../../src/http/http-server';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startTestIssuer, TEST_AUDIENCE, type TestIssuer } from './issuer';
@@ -66,7 +67,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const { prisma, sql } = clients;
   const { app, apollo } = await createApp({ config, prisma, sql, logger });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    // Built as main.ts builds it, with the same timeouts.
+    const listening = createHttpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

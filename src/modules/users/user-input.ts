@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { badUserInput } from '../../errors';
 
-// `<provider>|<id>`; the id part may itself hold pipes (e.g. `samlp|my-connection|ada@example.com`).
-const AUTH0_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|][^\s]*$/;
+// `<provider>|<id>`; the id part may itself hold pipes (e.g. `samlp|my-connection|ada@example.com`),
+// but no white space and no control character (a NUL cannot even be stored by Postgres).
+const AUTH0_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\|[^\s|\u0000-\u001f\u007f][^\s\u0000-\u001f\u007f]*$/;
 // No control characters anywhere in stored text.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 // A domain label: letters and digits of any script, inner hyphens, at most 63 characters.
