@@ -1,8 +1,10 @@
 // updateUser, updateMe and deleteUser against the Management API stand-in: one outcome on both sides, or Auth0's reason.
 import { randomUUID } from 'node:crypto';
+import { buildSchema, isNonNullType } from 'graphql';
 import { Auth0UsersApi } from '../src/modules/users/auth0-users-api';
 import { UserChangesPusher } from '../src/modules/users/user-changes-pusher';
 import { loadConfig } from '../src/config';
+import { loadTypeDefs } from '../src/schema';
 import { createLogger } from '../src/logger';
 import { withClient } from './support/database';
 import { expectData, expectError, graphql } from './support/graphql';
@@ -402,6 +404,12 @@ describe('updateMe', () => {
     expect(response.errors).toEqual([expect.objectContaining({ path: ['updateUser'], extensions: expect.objectContaining({ code: 'FORBIDDEN' }) })]);
     expect(inAuth0(me.auth0Id)!.name).toBe('Mixed');
     expect((await row(me.auth0Id)).name).toBe('Mixed');
+  });
+
+  it('every mutation field is nullable, so that no failing field can null the answer of another', () => {
+    const mutation = buildSchema(loadTypeDefs().join('\n')).getMutationType()!;
+    const nonNull = Object.values(mutation.getFields()).filter((field) => isNonNullType(field.type)).map((field) => field.name);
+    expect(nonNull).toEqual([]);
   });
 
   it('cannot change the email, blocked or app_metadata (not in its input), and a machine token gets FORBIDDEN', async () => {
