@@ -406,6 +406,22 @@ describe('updateMe', () => {
     expect((await row(me.auth0Id)).name).toBe('Mixed');
   });
 
+  it('a document whose second updateMe finds Auth0 rate limiting answers 200 with the first one applied, not a 503 that hides it', async () => {
+    const me = await seedUser();
+    const path = `/users/${encodeURIComponent(me.auth0Id)}`;
+    // The first PATCH goes through; Auth0 rate limits the next one.
+    mgmt.beforeNextUserPatchAnswer(async () => mgmt.failRequests(path, 429, { 'retry-after': '7' }, 1));
+    const response = await graphql<{ first: { name: string } | null; second: unknown }>(server, {
+      query: 'mutation { first: updateMe(input: { name: "First" }) { name } second: updateMe(input: { userMetadata: { theme: "light" } }) { name } }',
+      token: await server.userToken(me.auth0Id),
+    });
+    expect(response.status).toBe(200);
+    expect(response.data).toEqual({ first: { name: 'First' }, second: null });
+    expect(response.errors).toEqual([expect.objectContaining({ path: ['second'], extensions: expect.objectContaining({ code: 'UNAVAILABLE', retryAfter: 7 }) })]);
+    expect(inAuth0(me.auth0Id)).toMatchObject({ name: 'First', user_metadata: { theme: 'dark' } });
+    expect(await row(me.auth0Id)).toMatchObject({ name: 'First', userMetadata: { theme: 'dark' } });
+  });
+
   it('every mutation field is nullable, so that no failing field can null the answer of another', () => {
     const mutation = buildSchema(loadTypeDefs().join('\n')).getMutationType()!;
     const nonNull = Object.values(mutation.getFields()).filter((field) => isNonNullType(field.type)).map((field) => field.name);
