@@ -169,7 +169,7 @@ it('Auth0 rate limiting the push: the change waits, with Retry-After, and the ro
   const user = await seedUser();
   await sql(`UPDATE users SET name = 'Later' WHERE auth0_id = $1`, [user.auth0Id]);
   mgmt.failRequests(`/users/${encodeURIComponent(user.auth0Id)}`, 429, { 'retry-after': '30' }, 1);
-  expect(await pusher().pushOnce()).toEqual({ sent: 0, refused: 0, converged: 0, deferred: 1 });
+  expect(await pusher().pushOnce()).toEqual({ sent: 0, refused: 0, converged: 0, awaitingAuth0: 0, deferred: 1 });
   const [waiting] = await changes(user.auth0Id);
   expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
   expect(waiting!.nextAttemptAt.getTime()).toBeGreaterThan(waiting!.updatedAt.getTime() + 29_000);

@@ -23,6 +23,8 @@ export interface PushCounts {
   sent: number;
   refused: number;
   converged: number;
+  /** Read and left open: Auth0 never answered them and may still apply them (read again shortly). */
+  awaitingAuth0: number;
   /** Left for a later pass: Auth0 was unavailable (429, 5xx, timeout). */
   deferred: number;
 }
@@ -42,7 +44,7 @@ export class UserChangesPusher {
    * out, or our commit failed after Auth0 accepted). Stops early when Auth0 is unavailable.
    */
   async pushOnce(): Promise<PushCounts> {
-    const counts: PushCounts = { sent: 0, refused: 0, converged: 0, deferred: 0 };
+    const counts: PushCounts = { sent: 0, refused: 0, converged: 0, awaitingAuth0: 0, deferred: 0 };
     await this.api.ready();
     for (;;) {
       const outcome = await this.prisma.$transaction(
@@ -108,8 +110,8 @@ export class UserChangesPusher {
       // Auth0 never answered an `uncertain` change: it may apply it after this read, so the change
       // is read again until Auth0 shows a write since it was sent, or until USERS_CONVERGE_AFTER_MS.
       const mayStillApply = change.status === 'uncertain' ? { sentAt: change.createdAt, until: change.settlesAt } : undefined;
-      await convergeFromAuth0(tx, this.api, change.auth0Id, change.id, mayStillApply);
-      return 'converged';
+      const result = await convergeFromAuth0(tx, this.api, change.auth0Id, change.id, mayStillApply);
+      return result.deleted || result.settled ? 'converged' : 'awaitingAuth0';
     } catch (error) {
       return this.defer(tx, change, error);
     }

@@ -215,7 +215,7 @@ export async function convergeFromAuth0(
   auth0Id: string,
   changeId: bigint,
   mayStillApply?: MayStillApply,
-): Promise<{ deleted: false; user: User | null } | { deleted: true; deletedAt: Date }> {
+): Promise<{ deleted: false; user: User | null; settled: boolean } | { deleted: true; deletedAt: Date }> {
   const current = await api.getUser(auth0Id);
   if (!current) {
     await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
@@ -232,7 +232,7 @@ export async function convergeFromAuth0(
         next_attempt_at = LEAST(${mayStillApply.until}::timestamptz, now() + ${RECHECK_MS} * interval '1 millisecond')
       WHERE id = ${changeId}`;
   }
-  return { deleted: false, user };
+  return { deleted: false, user, settled: seenAfterSend || mayStillApply.until.getTime() <= Date.now() };
 }
 
 export function toGraphQLError(error: unknown): unknown {
