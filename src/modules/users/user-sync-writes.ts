@@ -96,7 +96,7 @@ export async function columnsFromAnswer(tx: Tx, auth0Id: string, sent: readonly 
 
 /**
  * Writes a user as Auth0 answered it: every synced column (converging: Auth0 wins), or only
- * `columns` (the ones a write-back just sent, so that other pending changes keep their values).
+ * `columns` (after a write-back, `columnsFromAnswer`: so that other pending changes keep their values).
  * Auth0's `updated_at` orders the copies: an older copy than the one stored changes nothing.
  * Returns the row as stored, or null if there is none.
  */

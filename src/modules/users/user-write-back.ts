@@ -225,14 +225,15 @@ export async function convergeFromAuth0(
   const seenAfterSend = !mayStillApply || !current.updated_at || new Date(current.updated_at) >= mayStillApply.sentAt;
   if (seenAfterSend) {
     await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
-  } else {
-    await tx.$executeRaw`
-      UPDATE user_changes SET attempts = attempts + 1, updated_at = now(),
-        status = CASE WHEN now() >= ${mayStillApply.until} THEN 'converged' ELSE status END,
-        next_attempt_at = LEAST(${mayStillApply.until}::timestamptz, now() + ${RECHECK_MS} * interval '1 millisecond')
-      WHERE id = ${changeId}`;
+    return { deleted: false, user, settled: true };
   }
-  return { deleted: false, user, settled: seenAfterSend || mayStillApply.until.getTime() <= Date.now() };
+  const [left] = await tx.$queryRaw<Array<{ status: string }>>`
+    UPDATE user_changes SET attempts = attempts + 1, updated_at = now(),
+      status = CASE WHEN now() >= ${mayStillApply.until} THEN 'converged' ELSE status END,
+      next_attempt_at = LEAST(${mayStillApply.until}::timestamptz, now() + ${RECHECK_MS} * interval '1 millisecond')
+    WHERE id = ${changeId}
+    RETURNING status`;
+  return { deleted: false, user, settled: left?.status === 'converged' };
 }
 
 export function toGraphQLError(error: unknown): unknown {
