@@ -214,8 +214,10 @@ function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
           if (codes.has('UNAVAILABLE')) {
             // Auth0's own Retry-After (a 429 from the Management API) when it gave one.
             const asked = errors.map((error) => error.extensions?.retryAfter).filter((value): value is number => typeof value === 'number');
-            response.http.status = 503;
             response.http.headers.set('retry-after', asked.length > 0 ? String(Math.max(...asked)) : RETRY_AFTER_SECONDS);
+            // A 503 only when nothing ran: a document where another field answered (a mutation
+            // applied) is a 200, so that a client reads the data that says what happened.
+            if (!hasFieldResult(singleResult.data)) response.http.status = 503;
             return;
           }
           const isRequestError = singleResult.data === undefined && codes.size > 0 && [...codes].every((code) => typeof code === 'string' && REQUEST_ERROR_CODES.has(code));
@@ -229,6 +231,11 @@ function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
       };
     },
   };
+}
+
+/** Whether any root field of the answer holds a result. */
+function hasFieldResult(data: Record<string, unknown> | null | undefined): boolean {
+  return data != null && Object.values(data).some((value) => value !== null && value !== undefined);
 }
 
 function refuseUntilReady(readiness: Readiness): RequestHandler {

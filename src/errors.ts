@@ -1,7 +1,15 @@
 // The few kinds of error the API answers with, each a GraphQLError with a fixed extensions.code.
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'AUTH0_REJECTED' | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'UNAVAILABLE'
+  | 'AUTH0_REJECTED'
+  | 'PROFILE_SYNCED_FROM_IDP'
+  | 'INTERNAL_SERVER_ERROR';
 
 const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { ...extensions, code } });
@@ -23,4 +31,11 @@ export const unavailable = (message = 'The service is temporarily unavailable; r
 export const auth0Rejected = (message: string, auth0Status: number, auth0ErrorCode?: string) =>
   error('AUTH0_REJECTED', message, { auth0Status, ...(auth0ErrorCode ? { auth0ErrorCode } : {}) });
 
-export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED']);
+/**
+ * Auth0 refused profile fields that the user's social or enterprise connection syncs at each login:
+ * `connection` and `fields` name them, beside Auth0's status and error code.
+ */
+export const profileSyncedFromIdp = (message: string, details: { connection: string; fields: string[]; auth0Status: number; auth0ErrorCode?: string }) =>
+  error('PROFILE_SYNCED_FROM_IDP', message, details);
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED', 'PROFILE_SYNCED_FROM_IDP']);

@@ -30,12 +30,15 @@ afterAll(async () => {
   await mgmt.close();
 });
 
-async function seedUser() {
-  const auth0Id = `auth0|${randomUUID()}`;
+/** `social`: a Google user (connection google-oauth2, profile synced at each login by default). */
+async function seedUser(options: { social?: boolean; emailVerified?: boolean } = {}) {
+  const auth0Id = `${options.social ? 'google-oauth2' : 'auth0'}|${randomUUID()}`;
   const email = `${randomUUID().slice(0, 8)}@example.com`;
+  const emailVerified = options.emailVerified ?? false;
   const updatedAt = '2026-10-01T00:00:00.000Z';
-  mgmt.users.push({ user_id: auth0Id, email, email_verified: false, name: 'Grace', blocked: false, app_metadata: { plan: 'free', seats: 1 }, identities: [{ isSocial: false }], updated_at: updatedAt });
-  await server.prisma.user.create({ data: { auth0Id, email, name: 'Grace', appMetadata: { plan: 'free', seats: 1 }, auth0UpdatedAt: new Date(updatedAt) } });
+  const identity = options.social ? { provider: 'google-oauth2', connection: 'google-oauth2', isSocial: true } : { isSocial: false };
+  mgmt.users.push({ user_id: auth0Id, email, email_verified: emailVerified, name: 'Grace', blocked: false, app_metadata: { plan: 'free', seats: 1 }, identities: [identity], updated_at: updatedAt });
+  await server.prisma.user.create({ data: { auth0Id, email, emailVerified, name: 'Grace', appMetadata: { plan: 'free', seats: 1 }, auth0UpdatedAt: new Date(updatedAt) } });
   return { auth0Id, email };
 }
 
@@ -113,6 +116,29 @@ it('Auth0 refusing a SQL change: the row goes back to its previous values, and t
   ]);
 });
 
+it("an email change pushed from SQL stores Auth0's whole answer: the new address is unverified here as in Auth0", async () => {
+  const user = await seedUser({ emailVerified: true });
+  await sql(`UPDATE users SET email = 'moved@example.com' WHERE auth0_id = $1`, [user.auth0Id]);
+  expect(await pusher().pushOnce()).toMatchObject({ sent: 1 });
+  expect(inAuth0(user.auth0Id)).toMatchObject({ email: 'moved@example.com', email_verified: false });
+  expect(await row(user.auth0Id)).toMatchObject({ email: 'moved@example.com', emailVerified: false });
+  // Storing Auth0's answer is the sync's own write: nothing new to push.
+  expect((await changes(user.auth0Id)).map((change) => change.status)).toEqual(['sent']);
+});
+
+it("a Google user's name changed with SQL while the connection syncs profiles at each login: restored, and the refusal says why and what to do", async () => {
+  const user = await seedUser({ social: true });
+  await sql(`UPDATE users SET name = 'Grace H.' WHERE auth0_id = $1`, [user.auth0Id]);
+  expect(await pusher().pushOnce()).toMatchObject({ refused: 1 });
+  expect((await row(user.auth0Id)).name).toBe('Grace');
+  expect(inAuth0(user.auth0Id).name).toBe('Grace');
+  const [refused] = await changes(user.auth0Id);
+  expect(refused).toMatchObject({ status: 'refused', errorStatus: 400 });
+  expect(refused!.error).toContain('PROFILE_SYNCED_FROM_IDP');
+  expect(refused!.error).toContain('google-oauth2');
+  expect(refused!.error).toContain("'Sync user profile attributes at each login'");
+});
+
 it('a value the app overwrote before it was sent is never sent: that change is superseded by the newer one', async () => {
   const user = await seedUser();
   await sql(`UPDATE users SET email = $2 WHERE auth0_id = $1`, [user.auth0Id, '"bad address"@example.com']);
@@ -143,7 +169,7 @@ it('Auth0 rate limiting the push: the change waits, with Retry-After, and the ro
   const user = await seedUser();
   await sql(`UPDATE users SET name = 'Later' WHERE auth0_id = $1`, [user.auth0Id]);
   mgmt.failRequests(`/users/${encodeURIComponent(user.auth0Id)}`, 429, { 'retry-after': '30' }, 1);
-  expect(await pusher().pushOnce()).toEqual({ sent: 0, refused: 0, converged: 0, deferred: 1 });
+  expect(await pusher().pushOnce()).toEqual({ sent: 0, refused: 0, converged: 0, awaitingAuth0: 0, deferred: 1 });
   const [waiting] = await changes(user.auth0Id);
   expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
   expect(waiting!.nextAttemptAt.getTime()).toBeGreaterThan(waiting!.updatedAt.getTime() + 29_000);

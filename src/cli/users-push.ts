@@ -28,7 +28,7 @@ async function push(): Promise<void> {
         logger,
       });
       const counts = await pusher.pushOnce();
-      process.stdout.write(`users:push: ${counts.sent} sent, ${counts.refused} refused (restored), ${counts.converged} converged, ${counts.deferred} deferred\n`);
+      process.stdout.write(`users:push: ${counts.sent} sent, ${counts.refused} refused (restored), ${counts.converged} converged, ${counts.awaitingAuth0} awaiting Auth0, ${counts.deferred} deferred\n`);
     } finally {
       await prisma.$disconnect();
       await database.close();

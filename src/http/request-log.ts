@@ -35,7 +35,9 @@ export function logRequests(logger: Logger): RequestHandler {
     const started = performance.now();
     res.once('close', () => {
       const status = res.writableFinished ? res.statusCode : 499;
-      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      // A 503 is an expected outcome, answered with Retry-After (Auth0 rate limiting, failing or
+      // slow; the database away; a full queue): a warning, its cause logged where it happened.
+      const level = status >= 500 && status !== 503 ? 'error' : status >= 400 ? 'warn' : 'info';
       requestLine[level]({ req: { id, method: req.method, url }, res: { statusCode: status }, responseTime: Math.round(performance.now() - started) }, res.writableFinished ? 'request completed' : 'request aborted');
     });
     next();

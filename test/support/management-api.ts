@@ -93,6 +93,11 @@ export interface ManagementApiStandIn {
   rotateToken(): void;
   /** Runs `hook` once, after the next PATCH of a user is applied and before Auth0 answers it. */
   beforeNextUserPatchAnswer(hook: () => Promise<void>): void;
+  /**
+   * Holds the next PATCH of a user: it is neither applied nor answered (the client times out)
+   * until `applyLate()`, which applies it as an Auth0 that finished the request after all.
+   */
+  holdNextUserPatch(): { applyLate(): void };
   close(): Promise<void>;
 }
 
@@ -106,6 +111,7 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
   const failures: Array<{ suffix: string; status: number; headers: Record<string, string>; times: number }> = [];
   const hangs: Array<{ suffix: string; times: number }> = [];
   let beforePatchAnswer: (() => Promise<void>) | undefined;
+  let heldPatch: { applyLate(): void; apply?: () => void } | undefined;
   let failBuild = false;
 
   const app = express();
@@ -390,6 +396,15 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     }
     return merged;
   };
+  const applyUserPatch = (user: Record<string, unknown>, body: Record<string, unknown>) => {
+    const emailVerified = emailVerifiedAfterPatch(user, body);
+    for (const [key, value] of Object.entries(body)) {
+      if (key === 'app_metadata' || key === 'user_metadata') user[key] = mergeMetadata(user[key], value as Record<string, unknown>);
+      else user[key] = value;
+    }
+    user.email_verified = emailVerified;
+    user.updated_at = new Date(nextUpdatedAt()).toISOString();
+  };
   api.get('/users/:id', (req, res) => {
     const user = findUser(req.params.id);
     if (!user) return void res.status(404).json(notFoundUser);
@@ -411,11 +426,15 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     if ('email' in body && identities[0]?.isSocial) {
       return void res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'Cannot update email for this user' });
     }
-    for (const [key, value] of Object.entries(body)) {
-      if (key === 'app_metadata' || key === 'user_metadata') user[key] = mergeMetadata(user[key], value as Record<string, unknown>);
-      else user[key] = value;
+    const syncedFromIdp = refuseProfileSyncedFromIdp(user, body, connections);
+    if (syncedFromIdp) return void res.status(400).json(syncedFromIdp);
+    const held = heldPatch;
+    if (held) {
+      heldPatch = undefined;
+      held.apply = () => applyUserPatch(user, body);
+      return; // no answer: the client times out, and Auth0 applies it when the test says so
     }
-    user.updated_at = new Date(nextUpdatedAt()).toISOString();
+    applyUserPatch(user, body);
     const hook = beforePatchAnswer;
     beforePatchAnswer = undefined;
     if (hook) await hook();
@@ -456,12 +475,70 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     hangRequests: (suffix, times = 1) => void hangs.push({ suffix, times }),
     rotateToken: () => void (token = randomBytes(24).toString('base64url')),
     beforeNextUserPatchAnswer: (hook) => void (beforePatchAnswer = hook),
+    holdNextUserPatch: () => {
+      const held: { applyLate(): void; apply?: () => void } = {
+        applyLate: () => {
+          if (!held.apply) throw new Error('the held PATCH has not arrived yet');
+          held.apply();
+        },
+      };
+      heldPatch = held;
+      return held;
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+// The root attributes an upstream identity provider owns while the connection syncs them at each login.
+const IDP_SYNCED_ATTRIBUTES = ['family_name', 'given_name', 'name', 'nickname', 'picture'];
+
+/**
+ * Auth0's 400 for a PATCH of `name`, `picture`, `given_name`, `family_name` or `nickname` of a user
+ * from a social or enterprise connection whose `set_user_root_attributes` is `on_each_login` (the
+ * default, "Sync user profile attributes at each login"); undefined when Auth0 accepts it.
+ * Sources: Auth0's docs `manage-users/user-accounts/user-profiles/configure-connection-sync-with-auth0`
+ * (the setting, `on_each_login` / `on_first_login` / `never_on_login`, the default for new
+ * connections) and a real answer quoted in github.com/rfcx/arbimon issue #1397:
+ * {"statusCode":400,"error":"Bad Request","message":"The following user attributes cannot be updated:
+ * family_name, given_name, picture. The connection (google-oauth2) must either be a database connection
+ * (using the Auth0 store), a passwordless connection (email or sms) or has disabled 'Sync user profile
+ * attributes at each login'. For more information, see https://auth0.com/docs/dashboard/guides/connections/configure-connection-sync","errorCode":"operation_not_supported"}
+ * (auth0/terraform-provider-auth0 issue #400 describes the same refusal).
+ */
+function refuseProfileSyncedFromIdp(user: Record<string, unknown>, body: Record<string, unknown>, connections: Map<string, StoredConnection>): Record<string, unknown> | undefined {
+  const identity = ((user.identities ?? []) as Array<{ connection?: string; provider?: string; isSocial?: boolean }>)[0];
+  if (!identity?.connection) return undefined;
+  const provider = identity.provider ?? String(user.user_id).split('|')[0];
+  if (provider === 'auth0' || provider === 'email' || provider === 'sms') return undefined;
+  const connection = [...connections.values()].find((candidate) => candidate.name === identity.connection);
+  if ((connection?.options.set_user_root_attributes ?? 'on_each_login') !== 'on_each_login') return undefined;
+  const refused = IDP_SYNCED_ATTRIBUTES.filter((attribute) => attribute in body);
+  if (refused.length === 0) return undefined;
+  return {
+    statusCode: 400,
+    error: 'Bad Request',
+    message:
+      `The following user attributes cannot be updated: ${refused.join(', ')}. The connection (${identity.connection}) must either be a database connection ` +
+      "(using the Auth0 store), a passwordless connection (email or sms) or has disabled 'Sync user profile attributes at each login'. " +
+      'For more information, see https://auth0.com/docs/dashboard/guides/connections/configure-connection-sync',
+    errorCode: 'operation_not_supported',
+  };
+}
+
+/**
+ * A new email address is unverified unless the PATCH says otherwise: the Management API's
+ * "Update a user" (`PATCH /api/v2/users/{id}`, api/management/v2/users/patch-users-by-id) documents
+ * `email_verified` beside `email` and `verify_email` for this, and Auth0 writes the new address
+ * "even if it's not verified yet" (community.auth0.com/t/update-user-email-the-right-way/6285).
+ */
+function emailVerifiedAfterPatch(user: Record<string, unknown>, body: Record<string, unknown>): unknown {
+  if ('email_verified' in body) return body.email_verified;
+  if ('email' in body && body.email !== user.email) return false;
+  return user.email_verified;
 }
 
 /** The fields of a multipart/form-data body, each as its raw bytes. */

@@ -3,8 +3,9 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../../db/prisma';
 import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi, type Auth0UserPatch } from './auth0-users-api';
+import { describeIdpSyncedRefusal, idpSyncedRefusal } from './idp-synced-profile';
 import { convergeFromAuth0 } from './user-write-back';
-import { applyAuth0User, markSyncWrite, type SyncedColumn, type Tx } from './user-sync-writes';
+import { applyAuth0User, columnsFromAnswer, markSyncWrite, type SyncedColumn, type Tx } from './user-sync-writes';
 
 interface ChangeRow {
   id: bigint;
@@ -13,12 +14,17 @@ interface ChangeRow {
   status: string;
   changes: Record<string, unknown>;
   previous: Record<string, unknown> | null;
+  createdAt: Date;
+  /** Until when Auth0 may still apply an `uncertain` change (created_at + convergeAfterMs). */
+  settlesAt: Date;
 }
 
 export interface PushCounts {
   sent: number;
   refused: number;
   converged: number;
+  /** Read and left open: Auth0 never answered them and may still apply them (read again shortly). */
+  awaitingAuth0: number;
   /** Left for a later pass: Auth0 was unavailable (429, 5xx, timeout). */
   deferred: number;
 }
@@ -38,7 +44,7 @@ export class UserChangesPusher {
    * out, or our commit failed after Auth0 accepted). Stops early when Auth0 is unavailable.
    */
   async pushOnce(): Promise<PushCounts> {
-    const counts: PushCounts = { sent: 0, refused: 0, converged: 0, deferred: 0 };
+    const counts: PushCounts = { sent: 0, refused: 0, converged: 0, awaitingAuth0: 0, deferred: 0 };
     await this.api.ready();
     for (;;) {
       const outcome = await this.prisma.$transaction(
@@ -47,7 +53,9 @@ export class UserChangesPusher {
           if (!locked?.locked) return 'busy' as const;
           await markSyncWrite(tx);
           const [change] = await tx.$queryRaw<ChangeRow[]>`
-            SELECT id, auth0_id AS "auth0Id", source, status, changes, previous FROM user_changes
+            SELECT id, auth0_id AS "auth0Id", source, status, changes, previous, created_at AS "createdAt",
+                   created_at + ${this.options.convergeAfterMs} * interval '1 millisecond' AS "settlesAt"
+            FROM user_changes
             WHERE next_attempt_at <= now()
               AND (status IN ('pending', 'uncertain')
                    OR (status = 'in_flight' AND created_at < now() - ${this.options.convergeAfterMs} * interval '1 millisecond'))
@@ -80,14 +88,15 @@ export class UserChangesPusher {
     }
     try {
       const accepted = await this.api.updateUser(change.auth0Id, toAuth0Patch(current));
-      await applyAuth0User(tx, accepted, Object.keys(current.changes) as SyncedColumn[]);
+      // Auth0's whole answer, as the GraphQL path stores it; later SQL changes keep their values.
+      await applyAuth0User(tx, accepted, await columnsFromAnswer(tx, change.auth0Id, Object.keys(current.changes), change.id));
       await tx.$executeRaw`UPDATE user_changes SET status = 'sent', attempts = attempts + 1, error = NULL, updated_at = now() WHERE id = ${change.id}`;
       return 'sent';
     } catch (error) {
       if (error instanceof Auth0Refused) {
         await restorePrevious(tx, change.id);
         await tx.$executeRaw`
-          UPDATE user_changes SET status = 'refused', attempts = attempts + 1, error = ${error.message.slice(0, 2000)}, error_status = ${error.status}, updated_at = now()
+          UPDATE user_changes SET status = 'refused', attempts = attempts + 1, error = ${refusalMessage(error).slice(0, 2000)}, error_status = ${error.status}, updated_at = now()
           WHERE id = ${change.id}`;
         this.options.logger.info({ auth0Id: change.auth0Id, changeId: String(change.id), status: error.status }, 'Auth0 refused a SQL change; the row was restored');
         return 'refused';
@@ -98,8 +107,11 @@ export class UserChangesPusher {
 
   private async converge(tx: Tx, change: ChangeRow): Promise<keyof PushCounts> {
     try {
-      await convergeFromAuth0(tx, this.api, change.auth0Id, change.id);
-      return 'converged';
+      // Auth0 never answered an `uncertain` change: it may apply it after this read, so the change
+      // is read again until Auth0 shows a write since it was sent, or until USERS_CONVERGE_AFTER_MS.
+      const mayStillApply = change.status === 'uncertain' ? { sentAt: change.createdAt, until: change.settlesAt } : undefined;
+      const result = await convergeFromAuth0(tx, this.api, change.auth0Id, change.id, mayStillApply);
+      return result.deleted || result.settled ? 'converged' : 'awaitingAuth0';
     } catch (error) {
       return this.defer(tx, change, error);
     }
@@ -136,6 +148,12 @@ export class UserChangesPusher {
       },
     };
   }
+}
+
+/** Auth0's own message, or, for profile fields synced from an identity provider, what happened and what to do (with the GraphQL code, to search for). */
+function refusalMessage(error: Auth0Refused): string {
+  const synced = idpSyncedRefusal(error);
+  return synced ? `PROFILE_SYNCED_FROM_IDP: ${describeIdpSyncedRefusal(synced, 'user_metadata')} (Auth0: ${error.message})` : error.message;
 }
 
 /** The part of a change that the row still holds. */

@@ -81,8 +81,22 @@ export const SYNCED_COLUMNS = ['email', 'email_verified', 'name', 'picture', 'bl
 export type SyncedColumn = (typeof SYNCED_COLUMNS)[number];
 
 /**
+ * The columns to store from Auth0's answer to a PATCH: every synced field, since Auth0 may change
+ * more than was sent (a new email comes back unverified), except the columns of other SQL changes
+ * still waiting to be sent, which keep the app's value for the worker to send. A column that was
+ * sent is always stored.
+ */
+export async function columnsFromAnswer(tx: Tx, auth0Id: string, sent: readonly string[], exceptChangeId: bigint = -1n): Promise<SyncedColumn[]> {
+  const pending = await tx.$queryRaw<Array<{ name: string }>>`
+    SELECT DISTINCT jsonb_object_keys(changes) AS name FROM user_changes
+    WHERE auth0_id = ${auth0Id} AND source = 'sql' AND status = 'pending' AND id <> ${exceptChangeId}`;
+  const waiting = new Set(pending.map((row) => row.name));
+  return SYNCED_COLUMNS.filter((column) => sent.includes(column) || !waiting.has(column));
+}
+
+/**
  * Writes a user as Auth0 answered it: every synced column (converging: Auth0 wins), or only
- * `columns` (the ones a write-back just sent, so that other pending changes keep their values).
+ * `columns` (after a write-back, `columnsFromAnswer`: so that other pending changes keep their values).
  * Auth0's `updated_at` orders the copies: an older copy than the one stored changes nothing.
  * Returns the row as stored, or null if there is none.
  */

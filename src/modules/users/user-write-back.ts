@@ -2,10 +2,11 @@
 import type { Logger } from 'pino';
 import type { User } from '../../generated/prisma/client';
 import type { PrismaClient } from '../../db/prisma';
-import { auth0Rejected, badUserInput, notFound, unavailable } from '../../errors';
+import { auth0Rejected, badUserInput, notFound, profileSyncedFromIdp, unavailable } from '../../errors';
 import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi } from './auth0-users-api';
+import { describeIdpSyncedRefusal, idpSyncedRefusal } from './idp-synced-profile';
 import type { UserPatch } from './user-input';
-import { applyAuth0User, markDeleted, markSyncWrite, USER_COLUMNS, type SyncedColumn, type Tx } from './user-sync-writes';
+import { applyAuth0User, columnsFromAnswer, markDeleted, markSyncWrite, USER_COLUMNS, type Tx } from './user-sync-writes';
 
 export interface WriteBackOptions {
   prisma: PrismaClient;
@@ -65,9 +66,10 @@ export class UserWriteBack {
       if (user.isLegacy) throw badUserInput('auth0Id', 'this legacy user has not moved to Auth0 yet; they have no Auth0 account to change');
       await applyPatch(tx, auth0Id, patch);
       const accepted = await api.updateUser(auth0Id, patch);
-      // Auth0 answered: its values (normalized) for what was sent, and its updated_at. Columns with
-      // a pending SQL change keep it for the worker to send.
-      return async () => (await applyAuth0User(tx, accepted, Object.keys(patch) as SyncedColumn[]))!;
+      // Auth0 answered with the whole user: every synced field as it now holds it (normalized, and
+      // what it changed on its own, e.g. email_verified after an email change) and its updated_at.
+      // Columns with a pending SQL change keep it for the worker to send.
+      return async () => (await applyAuth0User(tx, accepted, await columnsFromAnswer(tx, auth0Id, Object.keys(patch))))!;
     });
   }
 
@@ -126,7 +128,7 @@ export class UserWriteBack {
         logger.warn({ auth0Id, changeId: String(id), err: error }, 'Auth0 accepted a change whose commit failed; converging from Auth0');
         return this.convergeNow<T>(auth0Id, id, error);
       }
-      await this.settle(id, error);
+      await this.settle(auth0Id, id, error);
       throw toGraphQLError(error);
     }
   }
@@ -146,7 +148,7 @@ export class UserWriteBack {
   }
 
   /** Records how a change that Auth0 did not accept ended. */
-  private async settle(id: bigint, error: unknown): Promise<void> {
+  private async settle(auth0Id: string, id: bigint, error: unknown): Promise<void> {
     let status = 'cancelled';
     let message: string | null = error instanceof Error ? error.message.slice(0, 2000) : null;
     let errorStatus: number | null = null;
@@ -158,6 +160,10 @@ export class UserWriteBack {
       status = 'uncertain';
     } else if (!(error instanceof Auth0Unavailable)) {
       message = null;
+    }
+    if (error instanceof Auth0Unavailable) {
+      // Expected (429, 5xx, a timeout): the caller gets UNAVAILABLE with Retry-After. A warning, not an error.
+      this.options.logger.warn({ auth0Id, changeId: String(id), outcome: status, reason: error.message }, 'Auth0 unavailable; answered UNAVAILABLE');
     }
     await this.options.prisma.$executeRaw`
       UPDATE user_changes SET status = ${status}, error = ${message}, error_status = ${errorStatus}, updated_at = now() WHERE id = ${id}`.catch((failure: unknown) =>
@@ -185,24 +191,56 @@ async function applyPatch(tx: Tx, auth0Id: string, patch: UserPatch): Promise<vo
 }
 
 /**
+ * While Auth0 may still apply a change it never answered (a timeout, a 5xx): when it was sent, and
+ * until when (database clock) it is read again.
+ */
+export interface MayStillApply {
+  sentAt: Date;
+  until: Date;
+}
+
+// How often a change Auth0 may still apply is read again, within its window.
+const RECHECK_MS = 5_000;
+
+/**
  * Makes this user's row equal to Auth0's current state (Auth0 wins) and marks the change
  * `converged`: after a commit that failed once Auth0 had accepted, or an answer that never came.
+ * With `mayStillApply`, Auth0 may apply the change after this read (a hung request it finishes
+ * later): unless Auth0's `updated_at` shows a write at or after the change was sent, the change
+ * stays `uncertain` and is read again, every few seconds, until the window ends.
  */
 export async function convergeFromAuth0(
   tx: Tx,
   api: Auth0UsersApi,
   auth0Id: string,
   changeId: bigint,
-): Promise<{ deleted: false; user: User | null } | { deleted: true; deletedAt: Date }> {
+  mayStillApply?: MayStillApply,
+): Promise<{ deleted: false; user: User | null; settled: boolean } | { deleted: true; deletedAt: Date }> {
   const current = await api.getUser(auth0Id);
-  await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
-  if (!current) return { deleted: true, deletedAt: await markDeleted(tx, auth0Id) };
-  return { deleted: false, user: await applyAuth0User(tx, current) };
+  if (!current) {
+    await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
+    return { deleted: true, deletedAt: await markDeleted(tx, auth0Id) };
+  }
+  const user = await applyAuth0User(tx, current);
+  const seenAfterSend = !mayStillApply || !current.updated_at || new Date(current.updated_at) >= mayStillApply.sentAt;
+  if (seenAfterSend) {
+    await tx.$executeRaw`UPDATE user_changes SET status = 'converged', updated_at = now() WHERE id = ${changeId}`;
+    return { deleted: false, user, settled: true };
+  }
+  const [left] = await tx.$queryRaw<Array<{ status: string }>>`
+    UPDATE user_changes SET attempts = attempts + 1, updated_at = now(),
+      status = CASE WHEN now() >= ${mayStillApply.until} THEN 'converged' ELSE status END,
+      next_attempt_at = LEAST(${mayStillApply.until}::timestamptz, now() + ${RECHECK_MS} * interval '1 millisecond')
+    WHERE id = ${changeId}
+    RETURNING status`;
+  return { deleted: false, user, settled: left?.status === 'converged' };
 }
 
 export function toGraphQLError(error: unknown): unknown {
   if (error instanceof Auth0Refused) {
     if (error.status === 404) return notFound(`The user (Auth0: "${error.message}")`);
+    const synced = idpSyncedRefusal(error);
+    if (synced) return profileSyncedFromIdp(describeIdpSyncedRefusal(synced, 'userMetadata'), { ...synced, auth0Status: error.status, auth0ErrorCode: error.errorCode });
     return auth0Rejected(error.message, error.status, error.errorCode);
   }
   if (error instanceof Auth0Unavailable) {
