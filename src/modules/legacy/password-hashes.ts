@@ -181,7 +181,7 @@ export function dummyHash(): Promise<LegacyHash> {
 
 /**
  * Auth0's `custom_password_hash` for the users-imports job (shapes from Auth0's bulk-import schema,
- * manage-users/user-migration/bulk-user-import-database-schema-and-examples), or why Auth0 cannot import this hash.
+ * manage-users/user-migration/bulk-user-import-database-schema-and-examples), or why the stored hash cannot be read.
  */
 export function auth0CustomPasswordHash(encoded: string): CustomPasswordHash | string {
   const hash = parseLegacyHash(encoded);
