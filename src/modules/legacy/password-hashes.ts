@@ -118,7 +118,7 @@ export function normalizeLegacyHashInput(value: unknown): { stored: string; hash
     const hash = parseLegacyHash(value);
     return typeof hash === 'string' ? hash : { stored: value, hash };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'password_hash is missing';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'password_hash is neither a string nor an object';
   const object = value as Record<string, unknown>;
   if (STRING_FORM_ALGORITHMS.includes(String(object.algorithm))) {
     const inner = object.hash as { value?: unknown } | undefined;
