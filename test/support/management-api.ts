@@ -292,9 +292,10 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
         job.errors.push({ user, errors: hashErrors });
         continue;
       }
-      // Failures the job's summary counts but its errors answer (a job object) does not list: these users are not created.
+      // Failures the job's summary counts but its errors answer (the job object) does not list: these users are
+      // not created. The entry only feeds the summary's count; with the job object it is never answered.
       if (index < unlistedFailures) {
-        job.errors.push({ user, errors: [{ code: 'INTERNAL', message: 'not listed', path: '' }] });
+        job.errors.push({ user, errors: [{ code: 'UNLISTED', message: 'counted by the summary only' }] });
         continue;
       }
       const userId = `auth0|${String(user.user_id)}`;
