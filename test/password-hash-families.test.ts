@@ -137,6 +137,7 @@ describe('malformed hashes are refused with a reason that never quotes them', ()
     ['an unknown field', { algorithm: 'sha1', hash: { value: 'a9993e364706816aba3e25717850c26c9cd0d89d', encoding: 'hex' }, rounds: 2 }, 'unknown field rounds'],
     ['hmac without its key', { algorithm: 'hmac', hash: { value: 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79', encoding: 'hex', digest: 'sha1' } }, 'hash.key.value is required'],
     ['an LDAP crypt scheme (Auth0 refuses it)', '{CRYPT}aXyZ12345', 'LDAP scheme'],
+    ['a scrypt object (scrypt comes as its PHC string)', { algorithm: 'scrypt', hash: { value: 'a9993e364706816aba3e25717850c26c9cd0d89d', encoding: 'hex' }, salt: { value: 'NaCl' }, keylen: 20 }, 'give scrypt as its PHC string'],
     ['a password encoding outside the schema', { algorithm: 'sha1', hash: { value: 'a9993e364706816aba3e25717850c26c9cd0d89d', encoding: 'hex' }, password: { encoding: 'ebcdic' } }, 'password.encoding must be one of'],
   ])('%s', (_name, value, reason) => {
     const result = normalizeLegacyHashInput(value);

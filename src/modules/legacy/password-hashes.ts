@@ -107,7 +107,7 @@ function checkPbkdf2(hash: Extract<LegacyHash, { kind: 'pbkdf2' }>): LegacyHash 
 }
 
 // Auth0 custom_password_hash algorithms whose hash.value is one of our string forms (utf8).
-const STRING_FORM_ALGORITHMS = ['bcrypt', 'argon2', 'pbkdf2', 'ldap', 'scrypt'];
+const STRING_FORM_ALGORITHMS = ['bcrypt', 'argon2', 'pbkdf2', 'ldap'];
 
 /**
  * A legacy:import `password_hash` (a string form, or an Auth0 custom_password_hash object) as it is
@@ -120,6 +120,8 @@ export function normalizeLegacyHashInput(value: unknown): { stored: string; hash
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'password_hash is neither a string nor an object';
   const object = value as Record<string, unknown>;
+  // Auth0's scrypt object (hash, salt, keylen, cost, blockSize, parallelization) is not read here: scrypt comes as its PHC string.
+  if (object.algorithm === 'scrypt') return 'password_hash: give scrypt as its PHC string $scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>';
   if (STRING_FORM_ALGORITHMS.includes(String(object.algorithm))) {
     const inner = object.hash as { value?: unknown } | undefined;
     if (Object.keys(object).some((key) => key !== 'algorithm' && key !== 'hash') || typeof inner?.value !== 'string') {
