@@ -57,6 +57,12 @@ describe('verifyLegacyPassword accepts every documented encoding', () => {
     ['scrypt (passlib)', 'scrypt-passlib', (hash) => hash],
     ['PBKDF2-SHA256 (PHC)', 'pbkdf2-sha256', (hash) => hash],
     ['PBKDF2-SHA256 (Django)', 'pbkdf2-sha256-django', (hash) => hash],
+    ['argon2i (PHC)', 'argon2i', (hash) => hash],
+    ['PBKDF2-SHA1 (PHC)', 'pbkdf2-sha1', (hash) => hash],
+    ['PBKDF2-SHA512 (PHC)', 'pbkdf2-sha512', (hash) => hash],
+    ['salted SHA-1 (Auth0 custom_password_hash object)', 'sha1-salted', (hash) => hash],
+    ['unsalted MD5 (Auth0 custom_password_hash object)', 'md5-unsalted', (hash) => hash],
+    ['LDAP {SSHA}', 'ldap-ssha', (hash) => hash],
   ];
   it.each(encodings)('%s: the right password is valid and answers the profile, a wrong one is not, and the row is unchanged', async (_name, encoding, rewrite) => {
     const password = `pw-${randomUUID()}`;
@@ -182,7 +188,7 @@ it('a stored hash the library cannot use after all answers as a wrong password, 
   const user = await legacy({ passwordHash: unusable });
   expect(await verify(user.email, 'anything')).toEqual({ valid: false, profile: null });
   const logs = server.logs.join('\n');
-  expect(logs).toMatch(/"hashKind":"argon2id".*"msg":"legacy hash verification failed"/);
+  expect(logs).toMatch(/"hashKind":"argon2".*"msg":"legacy hash verification failed"/);
   expect(logs).not.toContain('8W1U87JYwN4qS0iKjNocmqSh7L3KwkO');
   expect((await rowOf(user.auth0Id)).passwordHash).toBe(unusable);
 });

@@ -126,6 +126,33 @@ describe('npm run legacy:status', () => {
     expect(out).not.toMatch(/\$2[aby]\$|\$argon2|\$scrypt|pbkdf2-sha256\$/);
   });
 
+  it('warns, without failing, about waiting users whose hash is an unsalted fast hash, with their count and what to do', async () => {
+    const unsalted = [
+      await legacy('md5-unsalted'),
+      // RFC 2307 {SHA}: SHA-1 of "abc" (FIPS 180), no salt.
+      await createLegacyUser(database.url, { passwordHash: `{SHA}${Buffer.from('a9993e364706816aba3e25717850c26c9cd0d89d', 'hex').toString('base64')}` }),
+      await createLegacyUser(database.url, { passwordHash: JSON.stringify({ algorithm: 'hmac', hash: { value: 'cg7f42jH39/2EaAU4wNd4s2lKIk=', encoding: 'base64', digest: 'sha1', key: { value: '736868', encoding: 'hex' } } }) }),
+    ];
+    await legacy('sha1-salted');
+    await legacy('ldap-ssha');
+    await legacy('bcrypt');
+    const migrated = await legacy('md5-unsalted');
+    await sql(`UPDATE users SET password_hash = NULL, migrated_at = now() WHERE auth0_id = $1`, [migrated.auth0Id]);
+
+    const { code, out } = await cli('src/cli/legacy-status.ts', []);
+    expect(code).toBe(0);
+    expect(out).toContain('inconsistent users: none');
+    const examples = unsalted.map((user) => user.legacyId).sort().join(', ');
+    expect(out).toContain(`WARNING unsalted-fast-hash: 3 waiting users (e.g. ${examples})`);
+    expect(out).toContain('  what to do: their hashes (md4/md5/sha*/LDAP {MD5}/{SHA}, or HMAC with one key for everyone) are cracked in bulk if this table leaks');
+    // No hash value is printed.
+    expect(out).not.toContain('cg7f42jH');
+    expect(out).not.toContain(Buffer.from('a9993e364706816aba3e25717850c26c9cd0d89d', 'hex').toString('base64'));
+
+    const json = JSON.parse((await cli('src/cli/legacy-status.ts', ['--json'])).out) as { warnings: Array<{ kind: string; count: number }> };
+    expect(json.warnings).toEqual([expect.objectContaining({ kind: 'unsalted-fast-hash', count: 3 })]);
+  });
+
   it('a clean population exits 0 and says so', async () => {
     await legacy();
     const { code, out } = await cli('src/cli/legacy-status.ts', []);
@@ -143,7 +170,7 @@ describe('npm run legacy:finish', () => {
     // One who logged in meanwhile: Auth0 already holds them.
     const meanwhile = await legacy('bcrypt');
     mgmt.users.push({ user_id: meanwhile.auth0Id, email: meanwhile.email, updated_at: new Date().toISOString() });
-    // A hash written by another tool in a format neither we nor Auth0 can use (unsalted MD5).
+    // A hash written by another tool, not by legacy:import: a bare hex digest, which could be md4, md5 or an HMAC.
     const md5 = await legacy();
     await sql(`UPDATE users SET password_hash = '5f4dcc3b5aa765d61d8327deb882cf99' WHERE auth0_id = $1`, [md5.auth0Id]);
     const rowsBefore = await sql(`SELECT id, auth0_id FROM users ORDER BY id`);
@@ -151,7 +178,7 @@ describe('npm run legacy:finish', () => {
     const dry = await cli('src/cli/legacy-finish.ts', []);
     expect(dry.code).toBe(0);
     expect(dry.out).toContain('6 legacy users never logged in: 5 can be imported with their hashes, 1 cannot');
-    expect(dry.out).toContain(`refused ${md5.legacyId}: Auth0 cannot import this hash: password_hash is not bcrypt`);
+    expect(dry.out).toContain(`refused ${md5.legacyId}: unreadable hash, re-import it with legacy:import (a string form or an Auth0 custom_password_hash object): password_hash is not bcrypt`);
     expect(dry.out).toContain('dry run: nothing was sent or changed');
     expect(mgmt.importJobs.size).toBe(0);
     expect(await sql(`SELECT count(*)::int AS n FROM users WHERE migrated_at IS NOT NULL`)).toEqual([{ n: 0 }]);

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { Pool } from 'pg';
 import { importLegacyUsers } from '../src/modules/legacy/legacy-import';
 import { makeLegacyHash } from '../src/modules/legacy/make-legacy-hash';
+import { parseLegacyHash, verifyPassword } from '../src/modules/legacy/password-hashes';
 import { createTestDatabase, withClient, type TestDatabase } from './support/database';
 import { ROOT } from './support/server-process';
 
@@ -96,4 +97,41 @@ it('npm run legacy:import reads a gzipped file and reports its counts', async ()
   expect(stdout).toMatch(/3 lines, 2 created, 0 updated, 0 unchanged or already migrated, 1 refused/);
   expect(stdout).toContain('line 3: email is missing or not an email address');
   expect(await rowsFor(prefix)).toHaveLength(2);
+});
+
+it('imports the fast families Auth0 imports (salted SHA-1 and MD5 objects, LDAP, HMAC, argon2i, PBKDF2-SHA512), storing what verifies them, and refuses a malformed object', async () => {
+  const prefix = `fam-${randomUUID().slice(0, 8)}`;
+  // sha1('a' + salt 'bc') is FIPS 180's "abc" vector; MD5('salt' + 'password') is the example in Auth0's bulk-import schema.
+  const saltedSha1 = { algorithm: 'sha1', hash: { value: 'a9993e364706816aba3e25717850c26c9cd0d89d', encoding: 'hex' }, salt: { value: 'bc', position: 'suffix' } };
+  const saltedMd5 = { algorithm: 'md5', hash: { value: '67A1E09BB1F83F5007DC119C14D663AA', encoding: 'hex' }, salt: { value: 'salt', position: 'prefix' } };
+  const hmac = { algorithm: 'hmac', hash: { value: 'cg7f42jH39/2EaAU4wNd4s2lKIk=', encoding: 'base64', digest: 'sha1', key: { value: '736868', encoding: 'hex' } } };
+  const hashes: Array<[string, unknown]> = [
+    ['sha1', saltedSha1],
+    ['md5', saltedMd5],
+    ['hmac', hmac],
+    ['ssha', await makeLegacyHash('ldap-ssha', 'pw')],
+    ['argon2i', await makeLegacyHash('argon2i', 'pw')],
+    ['pbkdf2', await makeLegacyHash('pbkdf2-sha512', 'pw')],
+    ['bad', { algorithm: 'sha1', hash: { value: 'a9993e364706816aba3e25717850c26c9cd0d89d', encoding: 'hex' }, salt: { value: 'bc' } }],
+  ];
+  const result = await importLegacyUsers({ pool, input: lines(...hashes.map(([id, hash]) => ({ id: `${prefix}-${id}`, email: `${prefix}-${id}@legacy.example`, password_hash: hash }))), gzipped: false });
+  expect(result.counts).toEqual({ lines: 7, created: 6, updated: 0, unchanged: 0, invalid: 1 });
+  expect(result.invalid).toEqual([{ line: 7, reason: 'password_hash.salt.position must be prefix or suffix' }]);
+  const stored = new Map((await rowsFor(prefix)).map((row) => [row.legacy_id as string, row.password_hash as string]));
+  // Objects are stored as Auth0's custom_password_hash, with the defaults filled in; strings as they came.
+  expect(JSON.parse(stored.get(`${prefix}-sha1`)!)).toEqual({ ...saltedSha1, salt: { value: 'bc', encoding: 'utf8', position: 'suffix' } });
+  expect(JSON.parse(stored.get(`${prefix}-hmac`)!)).toEqual(hmac);
+  expect(stored.get(`${prefix}-ssha`)).toBe(hashes[3]![1]);
+  const checks = await Promise.all(
+    [['sha1', 'a'], ['md5', 'password'], ['hmac', 'test'], ['ssha', 'pw'], ['argon2i', 'pw'], ['pbkdf2', 'pw']].map(async ([id, password]) => {
+      const hash = parseLegacyHash(stored.get(`${prefix}-${id}`)!);
+      if (typeof hash === 'string') return `${id}: ${hash}`;
+      return `${id}: ${(await verifyPassword(password!, hash)).valid} ${(await verifyPassword(`${password}!`, hash)).valid}`;
+    }),
+  );
+  expect(checks).toEqual(['sha1: true false', 'md5: true false', 'hmac: true false', 'ssha: true false', 'argon2i: true false', 'pbkdf2: true false']);
+
+  // A re-run stores the same canonical form: nothing changes.
+  const again = await importLegacyUsers({ pool, input: lines(...hashes.map(([id, hash]) => ({ id: `${prefix}-${id}`, email: `${prefix}-${id}@legacy.example`, password_hash: hash }))), gzipped: false });
+  expect(again.counts).toMatchObject({ created: 0, updated: 0, unchanged: 6 });
 });

@@ -6,7 +6,7 @@ import { openSyncDatabase } from './sync-database';
 async function legacyImport(): Promise<void> {
   const file = process.argv[2];
   if (!file || file.startsWith('-')) {
-    process.stderr.write('Usage: npm run legacy:import -- <users.ndjson | users.ndjson.gz>\n  each line: {"id","email","email_verified","name","password_hash", optional "picture","user_metadata","app_metadata"}\n');
+    process.stderr.write('Usage: npm run legacy:import -- <users.ndjson | users.ndjson.gz>\n  each line: {"id","email","email_verified","name","password_hash", optional "picture","user_metadata","app_metadata"}\n  password_hash: a bcrypt, argon2, scrypt, PBKDF2 or LDAP string, or Auth0\'s custom_password_hash object for md4/md5/sha1/sha256/sha512/hmac (see the README)\n');
     process.exit(2);
   }
   const input = fs.createReadStream(file);

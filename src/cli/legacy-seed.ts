@@ -8,6 +8,8 @@ export const LEGACY_SEED_USERS: Array<{ id: string; email: string; name: string;
   { id: 'legacy-1002', email: 'katherine@legacy.example', name: 'Katherine Johnson', password: 'orbital mechanics ✓', encoding: 'argon2id' },
   { id: 'legacy-1003', email: 'dorothy@legacy.example', name: 'Dorothy Vaughan', password: 'fortran-for-all', encoding: 'scrypt' },
   { id: 'legacy-1004', email: 'mary@legacy.example', name: 'Mary Jackson', password: 'wind-tunnel-4', encoding: 'pbkdf2-sha256-django' },
+  // The common PHP/Java store: sha1(salt + password), held as Auth0's custom_password_hash object.
+  { id: 'legacy-1005', email: 'annie@legacy.example', name: 'Annie Easley', password: 'centaur upper stage', encoding: 'sha1-salted' },
 ];
 
 const PAYEES = ['Bookshop', 'Groceries', 'Rent', 'Salary', 'Pharmacy', 'Bus pass'];

@@ -1,9 +1,10 @@
-// A local stand-in for Auth0's Management API (Actions, trigger bindings, users), recording every call.
+// A local stand-in for Auth0's Management API (Actions, trigger bindings, users, connections, import and export jobs), recording every call.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
+import { checkCustomPasswordHash, type ImportError } from './auth0-custom-password-hash';
 
 export interface RecordedCall {
   method: string;
@@ -56,8 +57,10 @@ export interface ImportJob {
   connection_id: string;
   upsert: boolean;
   users: Array<Record<string, unknown>>;
-  errors: Array<{ user: Record<string, unknown>; errors: Array<{ code: string; message: string }> }>;
+  errors: Array<{ user: Record<string, unknown>; errors: ImportError[] }>;
   polls: number;
+  /** How GET /jobs/{id}/errors answers: per-user errors (an array, or 204 when there are none), or the job object. */
+  errorsAnswer: 'per-user' | 'job-object';
 }
 
 export interface ManagementApiStandIn {
@@ -83,6 +86,11 @@ export interface ManagementApiStandIn {
   releaseExports(): void;
   /** The next `times` download locations handed out are already expired. */
   expireNextExportLinks(times: number): void;
+  /**
+   * GET /jobs/{id}/errors of the next users-imports job answers the job object instead of the per-user
+   * array (the endpoint's documented "oneOf"); `reportFailures` makes its summary count failures that are not listed.
+   */
+  answerNextImportErrorsWithJob(options?: { reportFailures?: number }): void;
   /** The next build of any Action ends as `failed`. */
   failNextBuild(): void;
   /** Answers the next request whose path ends with `suffix` with this status (and headers), `times` times. */
@@ -289,7 +297,7 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
   // users-imports: a multipart upload (users file, connection_id, upsert...). Users already in the
   // connection are not touched without upsert, and reported as DUPLICATED_USER in the job's errors.
   const importJobs = new Map<string, ImportJob>();
-  const CUSTOM_HASH_ALGORITHMS = ['argon2', 'bcrypt', 'hmac', 'ldap', 'md4', 'md5', 'sha1', 'sha256', 'sha512', 'pbkdf2', 'scrypt'];
+  let nextImportErrorsAnswer: { reportFailures: number } | undefined;
   api.post('/jobs/users-imports', express.raw({ type: 'multipart/form-data', limit: '2mb' }), (req, res) => {
     const form = parseMultipart(req.headers['content-type'] ?? '', req.body as Buffer);
     const file = form.get('users');
@@ -305,11 +313,20 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
       return void res.status(400).json({ statusCode: 400, message: 'Users file must be a JSON array' });
     }
     const upsert = String(form.get('upsert') ?? 'false') === 'true';
-    const job: ImportJob = { id: `job_${randomBytes(8).toString('hex')}`, connection_id: connection.id, upsert, users, errors: [], polls: 2 };
-    for (const user of users) {
-      const hash = user.custom_password_hash as { algorithm?: string } | undefined;
-      if (hash && !CUSTOM_HASH_ALGORITHMS.includes(String(hash.algorithm))) {
-        job.errors.push({ user, errors: [{ code: 'INVALID_FORMAT', message: `custom_password_hash.algorithm ${String(hash.algorithm)} is not supported` }] });
+    const errorsAnswer = nextImportErrorsAnswer ? 'job-object' : 'per-user';
+    const job: ImportJob = { id: `job_${randomBytes(8).toString('hex')}`, connection_id: connection.id, upsert, users, errors: [], polls: 2, errorsAnswer };
+    const unlistedFailures = nextImportErrorsAnswer?.reportFailures ?? 0;
+    nextImportErrorsAnswer = undefined;
+    for (const [index, user] of users.entries()) {
+      const hashErrors = user.custom_password_hash === undefined ? [] : checkCustomPasswordHash(user.custom_password_hash);
+      if (hashErrors.length > 0) {
+        job.errors.push({ user, errors: hashErrors });
+        continue;
+      }
+      // Failures the job's summary counts but its errors answer (the job object) does not list: these users are
+      // not created. The entry only feeds the summary's count; with the job object it is never answered.
+      if (index < unlistedFailures) {
+        job.errors.push({ user, errors: [{ code: 'UNLISTED', message: 'counted by the summary only' }] });
         continue;
       }
       const userId = `auth0|${String(user.user_id)}`;
@@ -326,9 +343,15 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     importJobs.set(job.id, job);
     res.status(202).json({ id: job.id, type: 'users_import', status: 'pending', connection_id: connection.id, created_at: new Date().toISOString() });
   });
+  // GET /jobs/{id}/errors (Management API reference, jobs/get-errors; auth0 SDK v7 ErrorsGetResponse): 200 with
+  // either an array of { user, errors: [{ code, message, path }] } or the job object (status, type, id,
+  // connection_id, created_at, status_details), and 204 when the job has no errors.
   api.get('/jobs/:id/errors', (req, res) => {
     const job = importJobs.get(req.params.id);
     if (!job) return void res.status(404).json({ statusCode: 404, message: 'Job not found' });
+    if (job.errorsAnswer === 'job-object') {
+      return void res.json({ status: 'completed', type: 'users_import', created_at: new Date().toISOString(), id: job.id, connection_id: job.connection_id, status_details: `${job.errors.length} users failed` });
+    }
     if (job.errors.length === 0) return void res.status(204).end();
     res.json(job.errors);
   });
@@ -471,6 +494,7 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     },
     expireNextExportLinks: (times) => void (expiredLinks = times),
     failNextBuild: () => void (failBuild = true),
+    answerNextImportErrorsWithJob: (options = {}) => void (nextImportErrorsAnswer = { reportFailures: options.reportFailures ?? 0 }),
     failRequests: (suffix, status, headers = {}, times = 100) => void failures.push({ suffix, status, headers, times }),
     hangRequests: (suffix, times = 1) => void hangs.push({ suffix, times }),
     rotateToken: () => void (token = randomBytes(24).toString('base64url')),

@@ -4,6 +4,7 @@ import type { ManagementClient } from 'auth0';
 import type { Pool } from 'pg';
 import { findDatabaseConnection, switchToNoOpScripts } from '../../auth0-deploy/deploy-legacy-connection';
 import { linkLegacyUsers } from '../users/legacy-users';
+import { readImportJobErrors } from './import-job-errors';
 import { auth0CustomPasswordHash } from './password-hashes';
 
 // Auth0 refuses users files over 500 KB; stay under it with the multipart overhead.
@@ -55,7 +56,7 @@ export async function finishMigration(options: FinishOptions): Promise<FinishRep
   for (const row of waiting) {
     const hash = auth0CustomPasswordHash(row.password_hash);
     if (typeof hash === 'string') {
-      report.refused.push({ legacyId: row.legacy_id, reason: `Auth0 cannot import this hash: ${hash}` });
+      report.refused.push({ legacyId: row.legacy_id, reason: `unreadable hash, re-import it with legacy:import (a string form or an Auth0 custom_password_hash object): ${hash}` });
       continue;
     }
     importable.push({
@@ -142,23 +143,36 @@ async function runImportJob(management: ManagementClient, connectionId: string, 
     send_completion_email: false,
   });
   const deadline = Date.now() + (options.jobTimeoutMs ?? 10 * 60 * 1000);
+  let summary: { failed?: number } | undefined;
   for (;;) {
     const status = await management.jobs.get(job.id!);
-    if (status.status === 'completed') break;
+    if (status.status === 'completed') {
+      summary = (status as { summary?: { failed?: number } }).summary;
+      break;
+    }
     if (status.status === 'failed') throw new Error(`the users-imports job ${job.id} failed; nothing of it was linked. Run legacy:finish --apply again.`);
     if (Date.now() > deadline) throw new Error(`the users-imports job ${job.id} was still "${status.status}" at the deadline; run legacy:finish --apply again later`);
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 2000));
   }
-  const errors = ((await management.jobs.errors.get(job.id!)) ?? []) as Array<{ user?: { user_id?: string }; errors?: Array<{ code?: string; message?: string }> }>;
+  const answer = await readImportJobErrors(management, job.id!);
+  if (answer.kind === 'job') {
+    // The job itself instead of its users: fine when its summary counts no failure; otherwise which users
+    // failed is unknown, so nothing is linked. A re-run is safe: upsert is off, so the users this job did
+    // import come back as DUPLICATED_USER, are found in the tenant and linked then.
+    if (answer.status === 'failed' || summary?.failed !== 0) {
+      const failures = summary?.failed === undefined ? 'an unknown number of' : String(summary.failed);
+      throw new Error(
+        `the users-imports job ${job.id} (status "${answer.status}"${answer.details ? `: ${answer.details}` : ''}) reports ${failures} failed users, but Auth0 answered its errors with the job, not the list of users: nothing of this job was linked. Run legacy:finish --apply again.`,
+      );
+    }
+  }
   const failed: JobOutcome['failed'] = [];
   const duplicates: string[] = [];
   const errored = new Set<string>();
-  for (const entry of errors) {
-    const legacyId = String(entry.user?.user_id ?? '');
-    errored.add(legacyId);
-    const codes = (entry.errors ?? []).map((error) => error.code);
-    if (codes.length > 0 && codes.every((code) => code === 'DUPLICATED_USER')) duplicates.push(legacyId);
-    else failed.push({ legacyId, reason: (entry.errors ?? []).map((error) => `${error.code}: ${error.message}`).join('; ') || 'unknown error' });
+  for (const entry of answer.kind === 'per-user' ? answer.users : []) {
+    errored.add(entry.legacyId);
+    if (entry.codes.length > 0 && entry.codes.every((code) => code === 'DUPLICATED_USER')) duplicates.push(entry.legacyId);
+    else failed.push({ legacyId: entry.legacyId, reason: entry.reason });
   }
   // DUPLICATED_USER can also mean "in Auth0's internal store but not in the tenant" (Auth0's
   // troubleshooting): only a user the tenant returns counts as present.

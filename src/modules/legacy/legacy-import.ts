@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import type { Pool } from 'pg';
 import { auth0IdForLegacyId, upsertLegacyUsers, type LegacyUserRow } from '../users/legacy-users';
 import { Auth0IdSchema, isEmailAddress } from '../users/user-input';
-import { parseLegacyHash } from './password-hashes';
+import { normalizeLegacyHashInput } from './password-hashes';
 
 export interface LegacyImportCounts {
   lines: number;
@@ -106,8 +106,9 @@ export function parseLegacyLine(line: string): LegacyUserRow | string {
   if (name === undefined) return 'name is not a string of at most 255 characters';
   const picture = text('picture', 2048);
   if (picture === undefined || (picture !== null && !/^https?:\/\/\S+$/i.test(picture))) return 'picture is not an http(s) URL';
-  if (typeof v.password_hash !== 'string') return 'password_hash is missing';
-  const hash = parseLegacyHash(v.password_hash);
+  if (v.password_hash === undefined || v.password_hash === null) return 'password_hash is missing';
+  // A string form, or Auth0's custom_password_hash object (md*, sha*, hmac), stored as its canonical JSON.
+  const hash = normalizeLegacyHashInput(v.password_hash);
   if (typeof hash === 'string') return hash;
   const metadata = (field: string): Record<string, unknown> | null | string => {
     const raw = v[field];
@@ -120,5 +121,5 @@ export function parseLegacyLine(line: string): LegacyUserRow | string {
   if (typeof userMetadata === 'string') return userMetadata;
   const appMetadata = metadata('app_metadata');
   if (typeof appMetadata === 'string') return appMetadata;
-  return { legacyId: id, email: v.email, emailVerified: v.email_verified === true, name, picture, passwordHash: v.password_hash, userMetadata, appMetadata };
+  return { legacyId: id, email: v.email, emailVerified: v.email_verified === true, name, picture, passwordHash: hash.stored, userMetadata, appMetadata };
 }

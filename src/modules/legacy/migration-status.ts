@@ -1,5 +1,6 @@
 // `legacy:status`: how far the migration is, and the users in a state that needs an operator, each with what to do.
 import type { Pool } from 'pg';
+import { UNSALTED_FAST_HASH_SQL } from './fast-hashes';
 
 export interface MigrationStatus {
   total: number;
@@ -8,6 +9,8 @@ export interface MigrationStatus {
   /** Migrations per day over the last `days` days, oldest first (days without one included). */
   perDay: Array<{ day: string; migrated: number }>;
   problems: Array<{ kind: 'linked-with-hash' | 'in-auth0-not-linked' | 'deleted-waiting'; count: number; examples: string[]; action: string }>;
+  /** Not inconsistencies (the exit code ignores them) but risks an operator should act on. */
+  warnings: Array<{ kind: 'unsalted-fast-hash'; count: number; examples: string[]; action: string }>;
   /** Waiting legacy users whose address another (non-legacy) user row also has, e.g. a Google sign-up. */
   sameEmailElsewhere: { count: number; examples: string[] };
 }
@@ -31,7 +34,7 @@ export async function readMigrationStatus(pool: Pool, days = 7): Promise<Migrati
       GROUP BY day ORDER BY day`,
     [days],
   );
-  const problem = async (kind: MigrationStatus['problems'][number]['kind'], where: string, action: string) => {
+  const problem = async <Kind extends string>(kind: Kind, where: string, action: string) => {
     const { rows } = await pool.query<{ count: number; examples: string[] | null }>(
       `SELECT count(*)::int AS count, (array_agg(legacy_id ORDER BY legacy_id))[1:${EXAMPLES}] AS examples FROM users WHERE legacy_id IS NOT NULL AND ${where}`,
     );
@@ -46,12 +49,20 @@ export async function readMigrationStatus(pool: Pool, days = 7): Promise<Migrati
     ),
     await problem('deleted-waiting', 'migrated_at IS NULL AND deleted_at IS NOT NULL', 'Deleted in Auth0 before they were linked: nothing to migrate; delete the rows if your retention allows.'),
   ];
+  // Auth0 imports these and rehashes each with bcrypt at its first login there, so they are no reason to
+  // refuse; but while they sit here, one leak of this table gives most of their passwords away.
+  const unsalted = await problem(
+    'unsalted-fast-hash',
+    `migrated_at IS NULL AND deleted_at IS NULL AND password_hash IS NOT NULL AND ${UNSALTED_FAST_HASH_SQL}`,
+    'their hashes (md4/md5/sha*/LDAP {MD5}/{SHA}, or HMAC with one key for everyone) are cracked in bulk if this table leaks: finish soon with `npm run legacy:finish -- --apply` (Auth0 rehashes each password with bcrypt at its next login, and the hash is erased here), keep database access and backups tight meanwhile, and consider a password reset for these users.',
+  );
+  const warnings = unsalted.count > 0 ? [unsalted] : [];
   const { rows: [same] } = await pool.query<{ count: number; examples: string[] | null }>(`
     SELECT count(*)::int AS count, (array_agg(l.legacy_id ORDER BY l.legacy_id))[1:${EXAMPLES}] AS examples
       FROM users l
      WHERE l.legacy_id IS NOT NULL AND l.migrated_at IS NULL
        AND EXISTS (SELECT 1 FROM users o WHERE o.legacy_id IS NULL AND lower(o.email) = lower(l.email))`);
-  return { ...counts!, perDay, problems: problems.filter((entry) => entry.count > 0), sameEmailElsewhere: { count: same!.count, examples: same!.examples ?? [] } };
+  return { ...counts!, perDay, problems: problems.filter((entry) => entry.count > 0), warnings, sameEmailElsewhere: { count: same!.count, examples: same!.examples ?? [] } };
 }
 
 export function describeMigrationStatus(status: MigrationStatus): string[] {
@@ -70,6 +81,9 @@ export function describeMigrationStatus(status: MigrationStatus): string[] {
   if (status.problems.length === 0) lines.push('inconsistent users: none');
   for (const problem of status.problems) {
     lines.push(`INCONSISTENT ${problem.kind}: ${problem.count} (e.g. ${problem.examples.join(', ')})`, `  what to do: ${problem.action}`);
+  }
+  for (const warning of status.warnings) {
+    lines.push(`WARNING ${warning.kind}: ${warning.count} waiting users (e.g. ${warning.examples.join(', ')})`, `  what to do: ${warning.action}`);
   }
   if (status.sameEmailElsewhere.count > 0) {
     lines.push(
