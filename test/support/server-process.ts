@@ -12,6 +12,8 @@ export interface ServerProcess {
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
+  /** Signals every process of the group the process leads (started with `ownProcessGroup`). */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
 export function startServerProcess(env: Record<string, string>, script = 'src/main.ts'): ServerProcess {
@@ -19,13 +21,15 @@ export function startServerProcess(env: Record<string, string>, script = 'src/ma
 }
 
 /** `npm run <script>` itself, as a user starts it: npm, then the script's shell and node. */
-export function startNpmScript(script: string, env: Record<string, string>, args: string[] = []): ServerProcess {
-  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env);
+export function startNpmScript(script: string, env: Record<string, string>, args: string[] = [], options: { ownProcessGroup?: boolean } = {}): ServerProcess {
+  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env, options.ownProcessGroup);
 }
 
-function startLoggedProcess(command: string, args: string[], env: Record<string, string>): ServerProcess {
+/** `ownProcessGroup`: npm leads a process group of its own, which `signalGroup` signals as a terminal's Ctrl-C does. */
+function startLoggedProcess(command: string, args: string[], env: Record<string, string>, ownProcessGroup = false): ServerProcess {
   const child = spawn(command, args, {
     cwd: ROOT,
+    detached: ownProcessGroup,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,6 +48,7 @@ function startLoggedProcess(command: string, args: string[], env: Record<string,
     output: () => output,
     exited,
     signal: (signal) => void child.kill(signal),
+    signalGroup: (signal) => process.kill(-child.pid!, signal),
     waitForOutput: (pattern, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
