@@ -9,6 +9,7 @@ import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createDatabaseClients } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
+import { envFilesRead } from './env-files';
 import { createLogger } from './logger';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
 import { processShutdown } from './shutdown';
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.log);
   shutdown.useLogger(logger);
+  for (const { file, applied, overridden } of envFilesRead) {
+    logger.info({ file, applied, overridden }, `settings read from ${file}: ${applied.join(', ') || 'none'}${overridden.length ? ` (already set, so not from ${file}: ${overridden.join(', ')})` : ''}`);
+  }
   // Registers the embedded Postgres' stop itself, before spawning it.
   const database = await openDatabase(config.database, logger);
   const { prisma, sql, close: closeDatabaseClients } = createDatabaseClients({
@@ -139,7 +143,9 @@ main().catch((error: unknown) => {
   // A signal during start-up makes what was starting fail; the shutdown under way reports and exits.
   if (shutdown.stopping) return;
   if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+    const fromFiles = envFilesRead.filter(({ applied }) => applied.length > 0).map(({ file, applied }) => `${file} (${applied.join(', ')})`);
+    const source = fromFiles.length > 0 ? `Settings read from ${fromFiles.join(' and ')}; the environment wins over them.\n` : '';
+    process.stderr.write(`${error.message}\n${source}See .env.example for every setting.\n`);
   } else if (error instanceof EmbeddedPostgresError || error instanceof ListenError) {
     process.stderr.write(`${error.message}\n`);
   } else {

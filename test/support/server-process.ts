@@ -1,6 +1,7 @@
 // Runs the real entry point (src/main.ts) as a child process, directly or through `npm run`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -20,16 +21,26 @@ export function startServerProcess(env: Record<string, string>, script = 'src/ma
   return startLoggedProcess(process.execPath, ['--import', 'tsx', script], env);
 }
 
+/**
+ * `npm start`'s command line (tsx, the .env preload, main.ts) run in another directory, whose `.env`
+ * files it then reads: a test cannot write the checkout's own `.env` while other tests run from it.
+ */
+export function startServerProcessIn(cwd: string, env: Record<string, string>, script = 'src/main.ts'): ServerProcess {
+  const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  const preload = pathToFileURL(path.join(ROOT, 'src/load-env-files.ts')).href;
+  return startLoggedProcess(process.execPath, ['--import', tsx, '--import', preload, path.join(ROOT, script)], env, { cwd });
+}
+
 /** `npm run <script>` itself, as a user starts it: npm, then the script's shell and node. */
 export function startNpmScript(script: string, env: Record<string, string>, args: string[] = [], options: { ownProcessGroup?: boolean } = {}): ServerProcess {
-  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env, options.ownProcessGroup);
+  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env, options);
 }
 
 /** `ownProcessGroup`: npm leads a process group of its own, which `signalGroup` signals as a terminal's Ctrl-C does. */
-function startLoggedProcess(command: string, args: string[], env: Record<string, string>, ownProcessGroup = false): ServerProcess {
+function startLoggedProcess(command: string, args: string[], env: Record<string, string>, options: { ownProcessGroup?: boolean; cwd?: string } = {}): ServerProcess {
   const child = spawn(command, args, {
-    cwd: ROOT,
-    detached: ownProcessGroup,
+    cwd: options.cwd ?? ROOT,
+    detached: options.ownProcessGroup ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_PRETTY: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
