@@ -102,7 +102,7 @@ function listenError(error: NodeJS.ErrnoException, config: Config): Error {
   const { port } = config.http;
   // Ours when a server of this checkout published itself on that port (npm start without AUTH0_DOMAIN).
   const ours = findRunningDevServer(config.auth.devIssuerDir, port);
-  const holder = ours ? `, by process ${ours.pid}: a server of ours (${ours.graphqlUrl})` : ' by another program';
+  const holder = ours ? `, by process ${ours.pid}: a server of ours (${ours.graphqlUrl})` : ' by another process';
   return new ListenError(`Port ${port} is already in use${holder}. Stop it, or set PORT to another port (PORT=${port + 1} npm start).`);
 }
 
