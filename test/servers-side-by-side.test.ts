@@ -88,6 +88,15 @@ describe('a second server on another port, then a SIGTERM to it', () => {
   }, TIMEOUT_MS);
 });
 
+describe('a command told a PORT where no server runs', () => {
+  it('names the ports where servers of this issuer directory do run', async () => {
+    const unused = String(await freePort());
+    const login = await cli('src/cli/login-simulate.ts', ['--state', path.join(dir, 'unused-tenant.json'), '--email', 'nobody@example.com'], { PORT: unused });
+    expect(login.code).toBe(1);
+    expect(login.stderr).toContain(`No local server is running on port ${unused} for ${path.relative(ROOT, env.DEV_ISSUER_DIR)}; servers run on port ${env.PORT}: set PORT to one of them, or unset it.`);
+  }, TIMEOUT_MS);
+});
+
 describe('a second server on the same port', () => {
   it('says in one line that the port is taken, by which server of ours, and what to set; exits 1 and leaves the first server and its Postgres running', async () => {
     const postgresPid = await postgresPidOf(env.EMBEDDED_POSTGRES_DIR);
