@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SETTING_NAMES } from '../../src/config';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -33,7 +34,10 @@ export function startServerProcessIn(cwd: string, env: Record<string, string>, s
 
 /** `npm run <script>` itself, as a user starts it: npm, then the script's shell and node. */
 export function startNpmScript(script: string, env: Record<string, string>, args: string[] = [], options: { ownProcessGroup?: boolean } = {}): ServerProcess {
-  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], env, options);
+  // npm scripts read the checkout's .env (a developer's own): every setting the test does not give
+  // is set empty (which the config reads as unset, and which a .env file never replaces).
+  const unset = Object.fromEntries(SETTING_NAMES.map((name) => [name, '']));
+  return startLoggedProcess('npm', ['run', script, ...(args.length ? ['--', ...args] : [])], { ...unset, LOG_PRETTY: 'false', ...env }, options);
 }
 
 /** `ownProcessGroup`: npm leads a process group of its own, which `signalGroup` signals as a terminal's Ctrl-C does. */
