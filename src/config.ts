@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { describeBadSetting } from './config-problems';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -186,7 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   // One pass: the checks between settings run on the raw values too, so that a bad value and a
   // missing companion setting are reported together, not one start-up after the other.
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`)),
+    ...(parsed.success ? [] : settingProblems(parsed.error.issues, env)),
     ...crossSettingProblems(env),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
@@ -264,6 +265,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
 }
 
+/** One line per bad setting (zod may find several faults in one value), with what was given and what is expected. */
+function settingProblems(issues: z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  const first = new Map<string, z.core.$ZodIssue>();
+  for (const issue of issues) {
+    const name = String(issue.path[0]);
+    if (!first.has(name)) first.set(name, issue);
+  }
+  const shape = EnvSchema.shape as Record<string, z.ZodType>;
+  return [...first].map(([name, issue]) => describeBadSetting(name, env[name], shape[name], issue));
+}
+
 /** Settings that are only wrong together; read raw, so they are checked even when a value is invalid. */
 function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   const given = (name: string) => env[name] !== undefined && env[name] !== '';
@@ -283,7 +295,9 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   const writeTimeout = Number(env.AUTH0_WRITE_TIMEOUT_MS || 3000);
   const statementTimeout = Number(env.DATABASE_STATEMENT_TIMEOUT_MS || 5000);
   if (given('AUTH0_MGMT_CLIENT_ID') && writeTimeout >= statementTimeout) {
-    problems.push('AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS (a row lock is held around the call)');
+    problems.push(
+      `AUTH0_WRITE_TIMEOUT_MS: must be less than DATABASE_STATEMENT_TIMEOUT_MS (given ${writeTimeout} and ${statementTimeout}; a row lock is held around the call)`,
+    );
   }
   // Node refuses to start a server whose headers may take longer than the whole request.
   if (Number(env.HTTP_HEADERS_TIMEOUT_MS || 5000) > Number(env.HTTP_REQUEST_TIMEOUT_MS || 10000)) {

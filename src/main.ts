@@ -3,12 +3,13 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
-import { publishRunningDevServer } from './auth/running-dev-server';
+import { findRunningDevServer, publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
 import { createDatabaseClients } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
+import { envFilesRead } from './env-files';
 import { createHttpServer } from './http/http-server';
 import { createLogger } from './logger';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.log);
   shutdown.useLogger(logger);
+  for (const { file, applied, overridden } of envFilesRead) {
+    logger.info({ file, applied, overridden }, `settings read from ${file}: ${applied.join(', ') || 'none'}${overridden.length ? ` (already set, so not from ${file}: ${overridden.join(', ')})` : ''}`);
+  }
   // Registers the embedded Postgres' stop itself, before spawning it.
   const database = await openDatabase(config.database, logger);
   const { prisma, sql, close: closeDatabaseClients } = createDatabaseClients({
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
 
   const server = createHttpServer(app, config.http).listen(config.http.port, config.http.host ?? '::');
   shutdown.add('http server', () => drain(server, logger));
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', (error) => reject(listenError(error, config))));
   logger.info({ port: config.http.port, database: database.kind, auth: config.auth.mode }, `listening on port ${config.http.port}`);
   if (devIssuer) {
     printDevIssuerBanner(config, devIssuer);
@@ -89,6 +93,18 @@ async function main(): Promise<void> {
   void readiness.done.then(() => {
     if (readiness.isReady()) logger.info(`GraphQL API ready at http://localhost:${config.http.port}/graphql`);
   });
+}
+
+/** Thrown when the server cannot listen for a reason the user can fix; said in one line, without a stack. */
+class ListenError extends Error {}
+
+function listenError(error: NodeJS.ErrnoException, config: Config): Error {
+  if (error.code !== 'EADDRINUSE') return error;
+  const { port } = config.http;
+  // Ours when a server of this checkout published itself on that port (npm start without AUTH0_DOMAIN).
+  const ours = findRunningDevServer(config.auth.devIssuerDir, port);
+  const holder = ours ? `, by process ${ours.pid}: a server of ours (${ours.graphqlUrl})` : ' by another process';
+  return new ListenError(`Port ${port} is already in use${holder}. Stop it, or set PORT to another port (PORT=${port + 1} npm start).`);
 }
 
 // No new connections; requests in flight finish (the shutdown's grace period bounds them).
@@ -128,8 +144,10 @@ main().catch((error: unknown) => {
   // A signal during start-up makes what was starting fail; the shutdown under way reports and exits.
   if (shutdown.stopping) return;
   if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
-  } else if (error instanceof EmbeddedPostgresError) {
+    const fromFiles = envFilesRead.filter(({ applied }) => applied.length > 0).map(({ file, applied }) => `${file} (${applied.join(', ')})`);
+    const source = fromFiles.length > 0 ? `Settings read from ${fromFiles.join(' and ')}; the environment wins over them.\n` : '';
+    process.stderr.write(`${error.message}\n${source}See .env.example for every setting.\n`);
+  } else if (error instanceof EmbeddedPostgresError || error instanceof ListenError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`Failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -64,7 +64,9 @@ class ProcessShutdown {
 
   private onSignal(signal: NodeJS.Signals): void {
     if (this.stopping) {
-      this.logger?.info({ signal }, 'already shutting down');
+      // Ctrl-C reaches node twice: from the terminal (to the whole process group) and from npm,
+      // which passes it on. The repeat is expected, not news.
+      this.logger?.debug({ signal }, 'already shutting down');
       return;
     }
     void this.stop(signal, this.options.exitCodeOnSignal(signal));

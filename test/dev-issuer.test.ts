@@ -168,7 +168,7 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(2);
-    expect(problems.join('\n')).toMatch(/LOG_LEVEL: .*\n.*AUTH0_AUDIENCE: required with AUTH0_DOMAIN/s);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL is "loud": .*\n.*AUTH0_AUDIENCE: required with AUTH0_DOMAIN/s);
   });
 
   it('requires the audience when a tenant is configured, and derives the issuer and JWKS from the domain', () => {

@@ -129,12 +129,14 @@ it('a token for another port gets a 401 that names the issuer this server expect
 
 it('once the server has stopped, its published address is withdrawn', async () => {
   const stoppedDir = path.join(dir, 'stopped-issuer');
-  const other = startServerProcess({ PORT: String(await freePort()), DATABASE_URL: database.url, DEV_ISSUER_DIR: stoppedDir });
+  const otherPort = await freePort();
+  const other = startServerProcess({ PORT: String(otherPort), DATABASE_URL: database.url, DEV_ISSUER_DIR: stoppedDir });
   await other.waitForOutput(/GraphQL API ready/);
-  expect(fs.existsSync(path.join(stoppedDir, 'server.json'))).toBe(true);
+  const record = path.join(stoppedDir, 'servers', `${otherPort}.json`);
+  expect(fs.existsSync(record)).toBe(true);
   other.signal('SIGTERM');
   expect(await other.exited).toBe(0);
-  expect(fs.existsSync(path.join(stoppedDir, 'server.json'))).toBe(false);
+  expect(fs.existsSync(record)).toBe(false);
 });
 
 describe('through the legacy custom database connection', () => {

@@ -40,14 +40,42 @@ async function expectSigtermToNpmStopsAll(npm: ServerProcess, dataDir: string): 
   expect(fs.existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
 }
 
-async function npmStart(dataDir = path.join(root, 'postgres')): Promise<{ npm: ServerProcess; env: StartEnv }> {
-  const env: StartEnv = {
+async function startEnv(dataDir = path.join(root, 'postgres')): Promise<StartEnv> {
+  return {
     PORT: String(await freePort()),
     EMBEDDED_POSTGRES_PORT: String(await freePort()),
     EMBEDDED_POSTGRES_DIR: dataDir,
     DEV_ISSUER_DIR: path.join(root, 'issuer'),
   };
+}
+
+async function npmStart(dataDir?: string): Promise<{ npm: ServerProcess; env: StartEnv }> {
+  const env = await startEnv(dataDir);
   return { npm: startNpmScript('start', { ...env }), env };
+}
+
+/** The process group of `pid` (the fifth field of /proc/<pid>/stat). */
+function processGroupOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+/** addUser with a token from the dev issuer's client-credentials exchange (the dev client's credentials are in its directory). */
+async function addUserThroughDevClient(env: StartEnv): Promise<void> {
+  const { client } = JSON.parse(fs.readFileSync(path.join(env.DEV_ISSUER_DIR, 'issuer.json'), 'utf8')) as { client: { id: string; secret: string } };
+  const base = `http://localhost:${env.PORT}`;
+  const tokenResponse = await fetch(`${base}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, audience: 'https://auth0-postgres-sync.local/api' }),
+  });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  const response = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'mutation { addUser(input: { auth0Id: "google-oauth2|ctrl-c" }) { user { auth0Id } } }' }),
+  });
+  expect(await response.json()).toEqual({ data: { addUser: { user: { auth0Id: 'google-oauth2|ctrl-c' } } } });
 }
 
 describe('npm start', () => {
@@ -64,6 +92,32 @@ describe('npm start', () => {
       await npm.exited;
       await expectEverythingStopped({ nodePid, postgresPid, dataDir: env.EMBEDDED_POSTGRES_DIR, port: Number(env.PORT) });
       await waitUntil(async () => /"msg":"stopped"/.test(npm.output()));
+    } finally {
+      npm.signal('SIGKILL');
+    }
+  }, PROCESS_TEST_TIMEOUT_MS);
+
+  it('on Ctrl-C in a terminal (SIGINT to npm, node and Postgres at once) stops everything and says nothing alarming', async () => {
+    const env = await startEnv();
+    // npm leads a process group of its own, as a terminal's foreground job does.
+    const npm = startNpmScript('start', { ...env }, [], { ownProcessGroup: true });
+    try {
+      await npm.waitForOutput(/GraphQL API ready/, 120_000);
+      const nodePid = nodePidIn(npm.output());
+      const postgresPid = await postgresPidOf(env.EMBEDDED_POSTGRES_DIR);
+      // The postmaster and its children are in npm's group: the terminal's SIGINT reaches them too.
+      expect(processGroupOf(postgresPid)).toBe(npm.child.pid);
+      // A request first, as in a real session: the pool then holds idle connections when Postgres stops.
+      await addUserThroughDevClient(env);
+
+      const before = npm.output().length;
+      npm.signalGroup('SIGINT');
+      expect(await npm.exited).toBe(0);
+      await expectEverythingStopped({ nodePid, postgresPid, dataDir: env.EMBEDDED_POSTGRES_DIR, port: Number(env.PORT) });
+      await waitUntil(async () => /"msg":"stopped"/.test(npm.output()));
+      const afterSignal = npm.output().slice(before);
+      expect(afterSignal).toMatch(/"reason":"SIGINT","msg":"shutting down"/);
+      expect(afterSignal).not.toMatch(/57P01|idle database connection failed|already shutting down|"level":(40|50|60)/);
     } finally {
       npm.signal('SIGKILL');
     }

@@ -6,7 +6,7 @@ import { simulateCustomDbLogin } from './login-simulate-legacy';
 import { runPostLogin, type HttpCall } from '../action-runtime/run-post-login';
 import { SimulatedTenant } from '../action-runtime/simulated-tenant';
 import { loadOrCreateDevIssuerState } from '../auth/dev-issuer';
-import { localTarget } from '../auth/running-dev-server';
+import { findRunningDevServers, localTarget } from '../auth/running-dev-server';
 import { loadConfig } from '../config';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -54,9 +54,13 @@ async function simulateLogin(): Promise<void> {
   const tenant = new SimulatedTenant(path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'));
   const target = localTarget(config);
   if (!target.running && !values['api-url']) {
+    // PORT named a port where none runs, while others do: name them, rather than say none runs.
+    const elsewhere = findRunningDevServers(config.auth.devIssuerDir).map((server) => server.port);
+    const where = path.relative(process.cwd(), config.auth.devIssuerDir) || config.auth.devIssuerDir;
     throw new Error(
-      `No local server is running for ${path.relative(process.cwd(), config.auth.devIssuerDir) || config.auth.devIssuerDir}: start it with npm start ` +
-        '(in another terminal, with the same DEV_ISSUER_DIR), or pass --api-url.',
+      elsewhere.length > 0
+        ? `No local server is running on port ${config.http.port} for ${where}; servers run on port ${elsewhere.join(', ')}: set PORT to one of them, or unset it.`
+        : `No local server is running for ${where}: start it with npm start (in another terminal, with the same DEV_ISSUER_DIR), or pass --api-url.`,
     );
   }
   const apiUrl = values['api-url'] ?? target.graphqlUrl;

@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { PrismaClient } from '../generated/prisma/client';
+import { reportIdleConnectionError } from './idle-connection-error';
 import { SqlClient } from './sql';
 
 export type { PrismaClient };
@@ -40,7 +41,7 @@ export function createDatabaseClients(options: PrismaOptions): DatabaseClients {
   // An idle connection that dies (Postgres restarted) is dropped by the pool; unheard, the error
   // would end the process. Prisma adds its own listener only once it has connected.
   const log = options.logger.child({ module: 'database-pool' });
-  pool.on('error', (error) => log.warn({ code: (error as { code?: unknown }).code }, 'an idle database connection failed and was dropped'));
+  pool.on('error', (error) => reportIdleConnectionError(log, error));
   const prisma = prismaOn(new PrismaPg(pool), options);
   return {
     prisma,

@@ -1,6 +1,7 @@
 // The writes that bring Auth0's state into `users` (log stream, reconcile, write-back results), each marked as the sync's own.
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { reportIdleConnectionError } from '../../db/idle-connection-error';
 import { Prisma } from '../../generated/prisma/client';
 import type { User } from '../../generated/prisma/client';
 import type { Auth0User } from './auth0-users-api';
@@ -39,7 +40,7 @@ export function createSyncWriterPool(connectionString: string, max = 2, logger?:
   // It happens at every stop: pool.end() resolves before its sockets have closed, so the embedded
   // Postgres, stopped next, may still reach one with "terminating connection due to administrator command".
   pool.on('error', (error) => {
-    if (!pool.ending) logger?.warn({ code: (error as { code?: unknown }).code }, 'an idle database connection failed and was dropped');
+    if (!pool.ending) reportIdleConnectionError(logger, error);
   });
   return Object.assign(pool, { syncWriter: true as const });
 }
