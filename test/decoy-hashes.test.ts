@@ -34,7 +34,7 @@ it('with nobody waiting it falls back to the bcrypt dummy, and picks up waiting 
   clock.now = REFRESH_MS - 1;
   expect(await kinds(decoys)).toEqual(new Set([`bcrypt ${DUMMY_BCRYPT_COST}`]));
   clock.now = REFRESH_MS;
-  expect(await kinds(decoys)).toEqual(new Set(['pbkdf2-sha256']));
+  expect(await kinds(decoys)).toEqual(new Set(['pbkdf2']));
 });
 
 it('draws only from users who still wait: not migrated, not deleted, with a readable hash', async () => {
