@@ -84,6 +84,33 @@ it('a second person signing up in the same tenant reuses the cached M2M token', 
   expect(second.stdout).toContain('postgres-sync: created auth0|');
 });
 
+it('after the server moves to another port, the first login fetches a token for the new issuer instead of reusing the old one', async () => {
+  const tenant = newTenant();
+  const before = await simulate(tenant, '--email', 'moss@example.com');
+  expect(before.stdout).toContain(`M2M token: fetched from http://localhost:${port}/oauth/token`);
+
+  // The same issuer key, served on another port: another issuer URL, so in Auth0 terms another tenant.
+  const movedDir = path.join(dir, 'moved-issuer');
+  fs.mkdirSync(movedDir);
+  fs.copyFileSync(path.join(issuerDir, 'issuer.json'), path.join(movedDir, 'issuer.json'));
+  const movedPort = await freePort();
+  const moved = startServerProcess({ PORT: String(movedPort), DATABASE_URL: database.url, DEV_ISSUER_DIR: movedDir });
+  try {
+    await moved.waitForOutput(/GraphQL API ready/);
+    const after = await cli('src/cli/login-simulate.ts', ['--state', tenant, '--email', 'rhea@example.com'], cliEnv({ DEV_ISSUER_DIR: movedDir }));
+    expect(after.stdout).toContain(`M2M token: fetched from http://localhost:${movedPort}/oauth/token (HTTP 200`);
+    expect(after.stdout).toContain('addUser: HTTP 200');
+    expect(after.code).toBe(0);
+  } finally {
+    moved.signal('SIGTERM');
+    await moved.exited;
+  }
+  // Back on the first port, that tenant's cache still holds its own token.
+  const back = await simulate(tenant, '--email', 'ines@example.com');
+  expect(back.stdout).toContain('M2M token: taken from the Action cache (no request)');
+  expect(back.code).toBe(0);
+});
+
 it('exits 1 and says so when the Action could not provision the user', async () => {
   const closed = await freePort();
   const result = await simulate(newTenant(), '--email', 'kay@example.com', '--api-url', `http://127.0.0.1:${closed}/graphql`);

@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options
   --refresh             a refresh-token exchange instead of a login
   --fail-closed         set the Action's FAIL_CLOSED secret to true
   --api-url <url>       the GraphQL endpoint (default: the running server's, which npm start publishes)
-  --state <file>        where the simulated tenant keeps its users and cache (default: .data/simulated-tenant.json)
+  --state <file>        where the simulated tenants keep their users and cache, one tenant per
+                        issuer (default: .data/simulated-tenant.json)
 Start the server first (npm start); this uses its local development issuer.
 Exits 1 when the Action could not provision the user.`;
 
@@ -51,8 +52,9 @@ async function simulateLogin(): Promise<void> {
   const issuer = await loadOrCreateDevIssuerState(config.auth.devIssuerDir);
   const connection = values.connection;
   const userId = values['user-id'] ?? `${connection === 'Username-Password-Authentication' ? 'auth0' : connection}|${createHash('sha256').update(`${connection}:${values.email}`).digest('hex').slice(0, 24)}`;
-  const tenant = new SimulatedTenant(path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'));
   const target = localTarget(config);
+  // One simulated tenant per issuer, as in Auth0: a server on another port gets its own users and Action cache.
+  const tenant = new SimulatedTenant({ path: path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'), issuer: target.issuer });
   if (!target.running && !values['api-url']) {
     throw new Error(
       `No local server is running for ${path.relative(process.cwd(), config.auth.devIssuerDir) || config.auth.devIssuerDir}: start it with npm start ` +
