@@ -128,8 +128,9 @@ it('with no server running for its issuer directory, says to start one and exits
 });
 
 it('npm run token mints for the running server, whatever PORT the shell has', async () => {
-  const { stdout: token, code } = await cli('src/cli/token.ts', ['--machine', '--scope', 'create:users']);
+  const { stdout: token, stderr, code } = await cli('src/cli/token.ts', ['--machine', '--scope', 'create:users']);
   expect(code).toBe(0);
+  expect(stderr).toBe('');
   const response = await fetch(`http://localhost:${port}/graphql`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json' },
