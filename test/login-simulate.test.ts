@@ -111,6 +111,21 @@ it('after the server moves to another port, the first login fetches a token for 
   expect(back.code).toBe(0);
 });
 
+it('ends with two commands that show the new user over GraphQL, which run as printed', async () => {
+  const result = await simulate(newTenant(), '--email', 'hedy@example.com', '--name', 'Hedy Lamarr');
+  expect(result.code).toBe(0);
+  const lines = result.stdout.split('\n');
+  const seeAt = lines.indexOf('See this user over GraphQL, as themselves:');
+  expect(seeAt).toBeGreaterThan(0);
+  const commands = lines.slice(seeAt + 1, seeAt + 3).map((line) => line.trim());
+  expect(commands[0]).toMatch(/^TOKEN=\$\(npm run -s token -- --user 'google-oauth2\|[0-9a-f]{24}'\)$/);
+  expect(commands[1]).toContain(`curl -s 'http://localhost:${port}/graphql'`);
+
+  // Pasted into a shell that knows nothing of the server's port, as a newcomer would.
+  const { stdout } = await run('bash', ['-c', commands.join('\n')], { cwd: ROOT, env: cliEnv() });
+  expect(JSON.parse(stdout)).toMatchObject({ data: { me: { email: 'hedy@example.com', name: 'Hedy Lamarr', connection: 'google-oauth2', loginsCount: 1 } } });
+});
+
 it('exits 1 and says so when the Action could not provision the user', async () => {
   const closed = await freePort();
   const result = await simulate(newTenant(), '--email', 'kay@example.com', '--api-url', `http://127.0.0.1:${closed}/graphql`);

@@ -105,6 +105,22 @@ async function simulateLogin(): Promise<void> {
   if (apiCall?.status === 'failed') out(`  (is the server running? start it with npm start)`);
   const provisioned = result.httpCalls.length === 0 || result.appMetadataSet[FLAG] === true;
   if (!provisioned) process.exitCode = 1;
+  else if (!result.denied) for (const line of seeUserCommands(userId, apiUrl)) out(line);
+}
+
+/** The next step of the journey, ready to paste: the user's own token, and the API asked who they are. */
+function seeUserCommands(userId: string, apiUrl: string): string[] {
+  const body = JSON.stringify({ query: '{ me { id email name connection loginsCount } }' });
+  return [
+    'See this user over GraphQL, as themselves:',
+    `  TOKEN=$(npm run -s token -- --user ${shellQuote(userId)})`,
+    `  curl -s ${shellQuote(apiUrl)} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(body)}`,
+  ];
+}
+
+/** One POSIX shell word, whatever it holds (user ids hold `|`). */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function describeCall(call: HttpCall): string {
