@@ -1,7 +1,7 @@
 // `npm run token`: mints an access token from the local development issuer.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { configuredApiScopes } from '../auth/api-scopes';
+import { API_SCOPES, configuredApiScopes } from '../auth/api-scopes';
 import { createDevIssuer, loadOrCreateDevIssuerState } from '../auth/dev-issuer';
 import { localTarget } from '../auth/running-dev-server';
 import { loadConfig, type Config } from '../config';
@@ -26,12 +26,12 @@ async function mintToken(): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const config = loadConfig();
-  const apiScopes = configuredApiScopes(config.auth);
   if (values.help || (!values.machine && !values.user) || (values.machine && values.user)) {
-    process.stderr.write(`${usage(apiScopes)}\n`);
+    process.stderr.write(`${usage(scopesForHelp())}\n`);
     process.exit(values.help ? 0 : 2);
   }
+  const config = loadConfig();
+  const apiScopes = configuredApiScopes(config.auth);
   if (config.auth.mode !== 'dev') {
     throw new Error('AUTH0_DOMAIN is set: get tokens from your Auth0 tenant. This command mints tokens for the local development issuer only.');
   }
@@ -64,6 +64,15 @@ async function mintToken(): Promise<void> {
       })
     : await issuer.sign({ kind: 'machine', scopes: scopes ?? apiScopes, expiresInSeconds });
   process.stdout.write(`${token}\n`);
+}
+
+/** The configured scope names; the defaults when the configuration has an error (help must still print). */
+function scopesForHelp(): string[] {
+  try {
+    return configuredApiScopes(loadConfig().auth);
+  } catch {
+    return API_SCOPES.map((scope) => scope.value);
+  }
 }
 
 function warn(message: string): void {
