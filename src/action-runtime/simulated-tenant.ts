@@ -99,6 +99,9 @@ interface SavedTenant {
  * Users and one Action's cache, of one tenant. In Auth0 the cache belongs to a tenant, so a token cached
  * under one issuer is never handed to the Action of another: a server restarted on another port is another
  * issuer, and the simulated tenant behind it starts with its own (empty) users and cache.
+ * Auth0: Actions are "tenant-specific" functions (https://auth0.com/docs/customize/actions), and api.cache
+ * values "are scoped to the Trigger in which they are set" (https://auth0.com/docs/customize/actions/
+ * explore-triggers/signup-and-login-triggers/post-user-registration-trigger/api-object), a trigger of one tenant.
  */
 export class SimulatedTenant {
   readonly users = new Map<string, TenantUser>();
