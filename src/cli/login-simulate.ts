@@ -12,7 +12,7 @@ import { loadConfig } from '../config';
 const ROOT = path.resolve(__dirname, '../..');
 const FLAG = 'postgres_sync_provisioned';
 
-const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options]
+const USAGE = `Usage: npm run login:simulate -- --email hedy@example.com [options]
   --connection <name>   google-oauth2 (default), Username-Password-Authentication, github...,
                         or legacy-db: the custom database connection of the automatic migration
   --email <address>     the person signing in (omit with --user-id for a connection without email)
