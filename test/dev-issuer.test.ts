@@ -66,7 +66,7 @@ describe('POST /oauth/token, as Auth0 answers it', () => {
   it('exchanges the dev client\'s credentials for a token that can call addUser', async () => {
     const response = await api().post('/oauth/token').send(clientCredentials());
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, scope: 'create:users read:users read:transactions migrate:users' });
+    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, scope: 'create:users read:users read:transactions migrate:users update:users delete:users' });
 
     const auth0Id = `google-oauth2|${randomUUID()}`;
     const data = await expectData<{ addUser: { created: boolean } }>(
@@ -113,13 +113,13 @@ describe('POST /oauth/token, as Auth0 answers it', () => {
 });
 
 describe('npm run token', () => {
-  const token = async (...args: string[]) => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], {
+  // This app runs in-process and does not publish itself in DEV_ISSUER_DIR: to the CLI, no server is running.
+  const tokenRun = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'src/cli/token.ts', ...args], {
       cwd: ROOT,
       env: { ...process.env, DEV_ISSUER_DIR: issuerDir, PORT: String(port), AUTH0_DOMAIN: '', AUTH0_ISSUER_BASE_URL: '', NODE_ENV: 'development' },
     });
-    return stdout.trim();
-  };
+  const token = async (...args: string[]) => (await tokenRun(...args)).stdout.trim();
   const viewer = async (bearer: string) => {
     const response = await api().post('/graphql').set('authorization', `Bearer ${bearer}`).send({ query: '{ viewer { kind subject scopes } }' });
     return response.body.data.viewer as { kind: string; subject: string; scopes: string[] };
@@ -134,6 +134,30 @@ describe('npm run token', () => {
     const result = await viewer(await token('--user', 'google-oauth2|123'));
     expect(result.kind).toBe('USER');
     expect(result.subject).toBe('google-oauth2|123');
+  });
+
+  it('--machine alone carries every scope the API knows, the list that --help prints and the README states', async () => {
+    const every = ['create:users', 'read:users', 'read:transactions', 'migrate:users', 'update:users', 'delete:users'];
+    expect((await viewer(await token('--machine'))).scopes).toEqual(every);
+    const help = await tokenRun('--help');
+    expect(help.stderr).toContain(`--machine without --scope grants every scope of the local API: ${every.join(' ')}`);
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`\`npm run token -- --machine\` alone grants every scope of the local API (${every.map((scope) => `\`${scope}\``).join(', ')})`);
+  });
+
+  it('with no server published for its issuer directory, warns on stderr and prints only the token on stdout', async () => {
+    const { stdout, stderr } = await tokenRun('--machine');
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(stderr).toBe(
+      `warning: no local server is running for ${path.relative(ROOT, issuerDir)}: this token is for http://localhost:${port}/, which only a server started (npm start) on PORT ${port} with this DEV_ISSUER_DIR accepts.\n`,
+    );
+  });
+
+  it('warns that a --user that is not an Auth0 user id gets a token the API refuses', async () => {
+    const { stdout, stderr } = await tokenRun('--user', 'ada');
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(stderr).toContain(`warning: "ada" is not an Auth0 user id (<connection>|<id>, such as 'google-oauth2|123'): the API refuses this token's user operations.`);
+    expect((await tokenRun('--user', 'google-oauth2|123')).stderr).not.toContain('not an Auth0 user id');
   });
 
   it('refuses to run without saying what to mint', async () => {

@@ -87,13 +87,36 @@ it('a changed line updates the waiting user, but a migrated (linked) user never 
   ]);
 });
 
+async function legacyImportCli(file: string, initCwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/legacy-import.ts', file], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn', INIT_CWD: initCwd },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+it('npm run legacy:import says a .gz that is not gzip is not a gzip file, naming it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'legacy-import-'));
+  fs.writeFileSync(path.join(dir, 'plain.ndjson.gz'), '{"id":"x"}\n');
+  const { code, stderr } = await legacyImportCli('plain.ndjson.gz', dir);
+  expect(code).toBe(1);
+  expect(stderr).toBe(`legacy:import failed: ${path.join(dir, 'plain.ndjson.gz')} is not a gzip file (a name ending in .gz is read as gzip)\n`);
+});
+
 it('npm run legacy:import reads a gzipped file and reports its counts', async () => {
   const prefix = `cli-${randomUUID().slice(0, 8)}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'legacy-import-'));
   const file = path.join(dir, 'users.ndjson.gz');
   const body = await Promise.all([0, 1].map(async (i) => JSON.stringify({ id: `${prefix}-${i}`, email: `${prefix}-${i}@legacy.example`, password_hash: await makeLegacyHash('scrypt', 'pw') })));
   fs.writeFileSync(file, gzipSync(`${body.join('\n')}\n{"id":"${prefix}-bad"}\n`));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/legacy-import.ts', file], { cwd: ROOT, env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' } });
+  // Typed as a path relative to the directory npm was run in (INIT_CWD), as users:import reads it; a refused line exits 3.
+  const { code, stdout } = await legacyImportCli('users.ndjson.gz', dir);
+  expect(code).toBe(3);
   expect(stdout).toMatch(/3 lines, 2 created, 0 updated, 0 unchanged or already migrated, 1 refused/);
   expect(stdout).toContain('line 3: email is missing or not an email address');
   expect(await rowsFor(prefix)).toHaveLength(2);

@@ -84,6 +84,48 @@ it('a second person signing up in the same tenant reuses the cached M2M token', 
   expect(second.stdout).toContain('postgres-sync: created auth0|');
 });
 
+it('after the server moves to another port, the first login fetches a token for the new issuer instead of reusing the old one', async () => {
+  const tenant = newTenant();
+  const before = await simulate(tenant, '--email', 'moss@example.com');
+  expect(before.stdout).toContain(`M2M token: fetched from http://localhost:${port}/oauth/token`);
+
+  // The same issuer key, served on another port: another issuer URL, so in Auth0 terms another tenant.
+  const movedDir = path.join(dir, 'moved-issuer');
+  fs.mkdirSync(movedDir);
+  fs.copyFileSync(path.join(issuerDir, 'issuer.json'), path.join(movedDir, 'issuer.json'));
+  const movedPort = await freePort();
+  const moved = startServerProcess({ PORT: String(movedPort), DATABASE_URL: database.url, DEV_ISSUER_DIR: movedDir });
+  try {
+    await moved.waitForOutput(/GraphQL API ready/);
+    const after = await cli('src/cli/login-simulate.ts', ['--state', tenant, '--email', 'rhea@example.com'], cliEnv({ DEV_ISSUER_DIR: movedDir }));
+    expect(after.stdout).toContain(`M2M token: fetched from http://localhost:${movedPort}/oauth/token (HTTP 200`);
+    expect(after.stdout).toContain('addUser: HTTP 200');
+    expect(after.code).toBe(0);
+  } finally {
+    moved.signal('SIGTERM');
+    await moved.exited;
+  }
+  // Back on the first port, that tenant's cache still holds its own token.
+  const back = await simulate(tenant, '--email', 'ines@example.com');
+  expect(back.stdout).toContain('M2M token: taken from the Action cache (no request)');
+  expect(back.code).toBe(0);
+});
+
+it('ends with two commands that show the new user over GraphQL, which run as printed', async () => {
+  const result = await simulate(newTenant(), '--email', 'hedy@example.com', '--name', 'Hedy Lamarr');
+  expect(result.code).toBe(0);
+  const lines = result.stdout.split('\n');
+  const seeAt = lines.indexOf('See this user over GraphQL, as themselves:');
+  expect(seeAt).toBeGreaterThan(0);
+  const commands = lines.slice(seeAt + 1, seeAt + 3).map((line) => line.trim());
+  expect(commands[0]).toMatch(/^TOKEN=\$\(npm run -s token -- --user 'google-oauth2\|[0-9a-f]{24}'\)$/);
+  expect(commands[1]).toContain(`curl -s 'http://localhost:${port}/graphql'`);
+
+  // Pasted into a shell that knows nothing of the server's port, as a newcomer would.
+  const { stdout } = await run('bash', ['-c', commands.join('\n')], { cwd: ROOT, env: cliEnv() });
+  expect(JSON.parse(stdout)).toMatchObject({ data: { me: { email: 'hedy@example.com', name: 'Hedy Lamarr', connection: 'google-oauth2', loginsCount: 1 } } });
+});
+
 it('exits 1 and says so when the Action could not provision the user', async () => {
   const closed = await freePort();
   const result = await simulate(newTenant(), '--email', 'kay@example.com', '--api-url', `http://127.0.0.1:${closed}/graphql`);
@@ -101,8 +143,9 @@ it('with no server running for its issuer directory, says to start one and exits
 });
 
 it('npm run token mints for the running server, whatever PORT the shell has', async () => {
-  const { stdout: token, code } = await cli('src/cli/token.ts', ['--machine', '--scope', 'create:users']);
+  const { stdout: token, stderr, code } = await cli('src/cli/token.ts', ['--machine', '--scope', 'create:users']);
   expect(code).toBe(0);
+  expect(stderr).toBe('');
   const response = await fetch(`http://localhost:${port}/graphql`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json' },

@@ -51,6 +51,18 @@ function writeExport(name: string, lines: string[], gzip: boolean): string {
 const importCli = async (file: string) =>
   (await run(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url } })).stdout;
 
+/** The command as npm runs it: in the project root, with the directory it was typed in as INIT_CWD. */
+async function importCliResult(file: string, initCwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, ...(initCwd ? { INIT_CWD: initCwd } : {}) };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/users-import.ts', file], { cwd: ROOT, env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
 it('imports 10,000 users from a gzipped export, and a second run changes nothing', async () => {
   const file = writeExport('ten-thousand.ndjson.gz', Array.from({ length: 10_000 }, (_, i) => exportLine(i, 'bulk')), true);
   const first = await importCli(file);
@@ -113,7 +125,9 @@ it('reports invalid lines with their numbers and reasons, and imports the rest',
     ],
     false,
   );
-  const output = await importCli(file);
+  const { code, stdout: output } = await importCliResult(file);
+  // Imported, but not every line: a distinct exit code, so that a script can tell.
+  expect(code).toBe(3);
   expect(output).toMatch(/11 lines: 2 created, 0 updated, 0 unchanged, 9 invalid/);
   expect(output).toContain('line 7: updated_at is not a date');
   expect(output).toContain('line 8: updated_at is not a date');
@@ -124,6 +138,36 @@ it('reports invalid lines with their numbers and reasons, and imports the rest',
   expect(output).toContain('line 3: user_id is missing or not an Auth0 user id');
   expect(output).toContain('line 4: email is not an email address');
   expect(output).toContain('line 5: logins_count is not a non-negative integer');
+});
+
+it('reads a relative path from the directory the command was typed in (INIT_CWD), and names the resolved path when it is missing', async () => {
+  const typedIn = fs.mkdtempSync(path.join(dir, 'typed-in-'));
+  fs.writeFileSync(path.join(typedIn, 'relative.ndjson'), `${exportLine(1, 'relative')}\n`);
+  const found = await importCliResult('relative.ndjson', typedIn);
+  expect(found.stdout).toMatch(/1 lines: 1 created, 0 updated, 0 unchanged, 0 invalid/);
+  expect(found.code).toBe(0);
+
+  const missing = await importCliResult('absent.ndjson', typedIn);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toBe(`users:import: ${path.join(typedIn, 'absent.ndjson')} does not exist\n`);
+});
+
+it('says a .gz that is not gzip is not a gzip file, naming it, and changes nothing', async () => {
+  const file = writeExport('plain.ndjson.gz', [exportLine(1, 'not-gzip')], false);
+  const result = await importCliResult(file);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toBe(`users:import: ${file} is not a gzip file (a name ending in .gz is read as gzip)\n`);
+  const { rowCount } = await pool.query(`SELECT 1 FROM users WHERE auth0_id LIKE '%|not-gzip-%'`);
+  expect(rowCount).toBe(0);
+});
+
+it('says a truncated .gz is not a valid gzip file, naming it', async () => {
+  const whole = gzipSync(`${Array.from({ length: 200 }, (_, i) => exportLine(i, 'truncated')).join('\n')}\n`);
+  const file = path.join(dir, 'truncated.ndjson.gz');
+  fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 2)));
+  const result = await importCliResult(file);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain(`users:import failed: ${file} is not a valid gzip file (unexpected end of file)`);
 });
 
 it('after a crash half-way, a re-run imports the rest and loses or duplicates nothing', async () => {

@@ -83,16 +83,38 @@ export class ActionCache {
   }
 }
 
-/** Users and one Action's cache; optionally kept in a JSON file so that state outlives a process. */
+/** Where a tenant's state outlives a process: a JSON file, and the issuer whose tenant it is. */
+export interface TenantStateFile {
+  path: string;
+  /** The tenant's issuer URL. One file may hold several tenants; each issuer sees only its own. */
+  issuer: string;
+}
+
+interface SavedTenant {
+  users?: TenantUser[];
+  cache?: Record<string, CacheEntry>;
+}
+
+/**
+ * Users and one Action's cache, of one tenant. In Auth0 the cache belongs to a tenant, so a token cached
+ * under one issuer is never handed to the Action of another: a server restarted on another port is another
+ * issuer, and the simulated tenant behind it starts with its own (empty) users and cache.
+ * Auth0: Actions are "tenant-specific" functions (https://auth0.com/docs/customize/actions), and api.cache
+ * values "are scoped to the Trigger in which they are set" (https://auth0.com/docs/customize/actions/
+ * explore-triggers/signup-and-login-triggers/post-user-registration-trigger/api-object), a trigger of one tenant.
+ */
 export class SimulatedTenant {
   readonly users = new Map<string, TenantUser>();
   readonly cache: ActionCache;
+  private readonly others: Record<string, SavedTenant>;
 
   constructor(
-    private readonly file?: string,
+    private readonly file?: TenantStateFile,
     now: () => number = Date.now,
   ) {
-    const saved = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { users?: TenantUser[]; cache?: Record<string, CacheEntry> }) : {};
+    const tenants = file && fs.existsSync(file.path) ? readTenants(file.path) : {};
+    const { [file?.issuer ?? '']: saved = {}, ...others } = tenants;
+    this.others = others;
     for (const user of saved.users ?? []) this.users.set(user.user_id, user);
     this.cache = new ActionCache(new Map(Object.entries(saved.cache ?? {})), now);
   }
@@ -115,7 +137,14 @@ export class SimulatedTenant {
 
   save(): void {
     if (!this.file) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.writeFileSync(this.file, JSON.stringify({ users: [...this.users.values()], cache: this.cache.toJSON() }, null, 2), { mode: 0o600 });
+    const tenants = { ...this.others, [this.file.issuer]: { users: [...this.users.values()], cache: this.cache.toJSON() } };
+    fs.mkdirSync(path.dirname(this.file.path), { recursive: true });
+    fs.writeFileSync(this.file.path, JSON.stringify({ tenants }, null, 2), { mode: 0o600 });
   }
+}
+
+/** The tenants of a state file, by issuer. A file of the older one-tenant shape names no issuer: it is left behind. */
+function readTenants(file: string): Record<string, SavedTenant> {
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { tenants?: Record<string, SavedTenant> };
+  return saved.tenants ?? {};
 }

@@ -5,8 +5,10 @@ import path from 'node:path';
 import express, { type Router } from 'express';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
 import { createFileOnce } from '../create-file-once';
+import { API_SCOPES } from './api-scopes';
 
-export const DEV_SCOPES = ['create:users', 'read:users', 'read:transactions', 'migrate:users'];
+/** What the development issuer's /oauth/token grants at most: every scope of the API. */
+export const DEV_SCOPES = API_SCOPES.map((scope) => scope.value);
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export interface DevIssuerState {

@@ -1,14 +1,6 @@
 // Creates what the Action needs in a tenant, each only if missing: the API, the M2M application and its grant.
 import type { ManagementClient } from 'auth0';
-
-export const API_SCOPES = [
-  { value: 'create:users', description: 'Provision users (addUser)' },
-  { value: 'read:users', description: 'Read users' },
-  { value: 'read:transactions', description: "Read any user's transactions" },
-  { value: 'migrate:users', description: 'Check legacy passwords and look legacy users up (custom database scripts)' },
-  { value: 'update:users', description: 'Change users in Auth0 and the database (updateUser)' },
-  { value: 'delete:users', description: 'Delete users in Auth0 and mark them deleted (deleteUser)' },
-];
+import { API_SCOPES } from '../auth/api-scopes';
 
 export interface CreatedResources {
   audience: string;

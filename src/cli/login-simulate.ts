@@ -12,7 +12,7 @@ import { loadConfig } from '../config';
 const ROOT = path.resolve(__dirname, '../..');
 const FLAG = 'postgres_sync_provisioned';
 
-const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options]
+const USAGE = `Usage: npm run login:simulate -- --email hedy@example.com [options]
   --connection <name>   google-oauth2 (default), Username-Password-Authentication, github...,
                         or legacy-db: the custom database connection of the automatic migration
   --email <address>     the person signing in (omit with --user-id for a connection without email)
@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options
   --refresh             a refresh-token exchange instead of a login
   --fail-closed         set the Action's FAIL_CLOSED secret to true
   --api-url <url>       the GraphQL endpoint (default: the running server's, which npm start publishes)
-  --state <file>        where the simulated tenant keeps its users and cache (default: .data/simulated-tenant.json)
+  --state <file>        where the simulated tenants keep their users and cache, one tenant per
+                        issuer (default: .data/simulated-tenant.json)
 Start the server first (npm start); this uses its local development issuer.
 Exits 1 when the Action could not provision the user.`;
 
@@ -51,8 +52,9 @@ async function simulateLogin(): Promise<void> {
   const issuer = await loadOrCreateDevIssuerState(config.auth.devIssuerDir);
   const connection = values.connection;
   const userId = values['user-id'] ?? `${connection === 'Username-Password-Authentication' ? 'auth0' : connection}|${createHash('sha256').update(`${connection}:${values.email}`).digest('hex').slice(0, 24)}`;
-  const tenant = new SimulatedTenant(path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'));
   const target = localTarget(config);
+  // One simulated tenant per issuer, as in Auth0: a server on another port gets its own users and Action cache.
+  const tenant = new SimulatedTenant({ path: path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'), issuer: target.issuer });
   if (!target.running && !values['api-url']) {
     // PORT named a port where none runs, while others do: name them, rather than say none runs.
     const elsewhere = findRunningDevServers(config.auth.devIssuerDir).map((server) => server.port);
@@ -107,6 +109,22 @@ async function simulateLogin(): Promise<void> {
   if (apiCall?.status === 'failed') out(`  (is the server running? start it with npm start)`);
   const provisioned = result.httpCalls.length === 0 || result.appMetadataSet[FLAG] === true;
   if (!provisioned) process.exitCode = 1;
+  else if (!result.denied) for (const line of seeUserCommands(userId, apiUrl)) out(line);
+}
+
+/** The next step of the journey, ready to paste: the user's own token, and the API asked who they are. */
+function seeUserCommands(userId: string, apiUrl: string): string[] {
+  const body = JSON.stringify({ query: '{ me { id email name connection loginsCount } }' });
+  return [
+    'See this user over GraphQL, as themselves:',
+    `  TOKEN=$(npm run -s token -- --user ${shellQuote(userId)})`,
+    `  curl -s ${shellQuote(apiUrl)} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d ${shellQuote(body)}`,
+  ];
+}
+
+/** One POSIX shell word, whatever it holds (user ids hold `|`). */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function describeCall(call: HttpCall): string {

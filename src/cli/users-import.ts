@@ -1,5 +1,5 @@
 // `npm run users:import -- <file>`: imports an Auth0 users export (.ndjson or .ndjson.gz) into the database.
-import fs from 'node:fs';
+import { describeReadError, INVALID_LINES_EXIT_CODE, resolveExportPath, unreadableExport } from './export-file';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { applyMigrations } from '../db/migrate';
@@ -8,17 +8,21 @@ import { createSyncWriterPool } from '../modules/users/user-sync-writes';
 import { processShutdown } from '../shutdown';
 import { DEFAULT_PARSE_WORKERS, importUsers, openExport, type ImportCounts } from '../sync/import-users';
 
+/** The export being read, resolved against where the user typed the command. */
+let file = '';
+
 async function importCommand(): Promise<void> {
   // A signal during start-up stops what has started (an embedded Postgres registers its own stop);
   // during the import, no batch is started after it, the batches being written commit, the parse
   // workers end, then the database closes. A re-run imports the rest.
   processShutdown.install({ exitCodeOnSignal: () => 0 });
-  const file = process.argv[2];
-  if (!file || file.startsWith('-')) {
-    process.stderr.write('Usage: npm run users:import -- <export.ndjson | export.ndjson.gz>\n');
+  const given = process.argv[2];
+  if (!given || given.startsWith('-')) {
+    process.stderr.write(`Usage: npm run users:import -- <export.ndjson | export.ndjson.gz>\n  a relative path is read from the directory you run npm in\n  exits 0 when every line was imported, ${INVALID_LINES_EXIT_CODE} when some lines were invalid (the rest are imported), 1 when it failed\n`);
     process.exit(2);
   }
-  const problem = unreadable(file);
+  file = resolveExportPath(given);
+  const problem = unreadableExport(file);
   if (problem) {
     process.stderr.write(`users:import: ${problem}\n`);
     process.exit(1);
@@ -44,6 +48,8 @@ async function importCommand(): Promise<void> {
       progress.done(counts);
       for (const line of invalid) process.stdout.write(`  line ${line.line}: ${line.reason}\n`);
       if (counts.invalid > invalid.length) process.stdout.write(`  ... and ${counts.invalid - invalid.length} more invalid lines\n`);
+      // A script must be able to tell: the valid lines are in, but not every line.
+      if (counts.invalid > 0) process.exitCode = INVALID_LINES_EXIT_CODE;
     } catch (error) {
       if (stop.signal.aborted) process.stdout.write(`users:import stopped on a signal: ${progress?.committed() ?? 'no batch committed'}; run it again to import the rest\n`);
       throw error;
@@ -64,20 +70,6 @@ function parseWorkersSetting(value: string | undefined): number | string {
   if (value === undefined || value === '') return DEFAULT_PARSE_WORKERS;
   const workers = Number(value);
   return /^\d+$/.test(value) && workers <= 16 ? workers : `USERS_IMPORT_PARSE_WORKERS must be a whole number from 0 to 16, not "${value}"`;
-}
-
-/** Why the file cannot be imported, in one line, or undefined; checked before the database is opened. */
-function unreadable(file: string): string | undefined {
-  try {
-    if (!fs.statSync(file).isFile()) return `${file} is not a file`;
-    fs.accessSync(file, fs.constants.R_OK);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `${file} does not exist`;
-    if (code === 'EACCES') return `${file} is not readable (permission denied)`;
-    return `cannot read ${file}: ${code ?? String(error)}`;
-  }
 }
 
 /** A bar with count, rate and ETA on a terminal; a plain line every 2 s otherwise. */
@@ -115,6 +107,6 @@ function createProgress(totalBytes: number) {
 importCommand().catch((error: unknown) => {
   // Stopping by a signal ends the import and what was starting: the stop's doing, not a failure.
   if (processShutdown.stopping) return;
-  process.stderr.write(`users:import failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`users:import failed: ${describeReadError(file, error)}\n`);
   process.exit(1);
 });
