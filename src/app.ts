@@ -28,6 +28,7 @@ import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
 import { loadTypeDefs, resolvers } from './schema';
 import { createServices, type Services } from './services';
+import { countPendingSqlChanges } from './modules/users/pending-sql-changes';
 
 export interface AppDependencies {
   config: Config;
@@ -121,6 +122,11 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Write-back off is no outage (the API serves), but SQL changes to users pile up unsent: say so.
+  const writeBackStatus = async () =>
+    services.auth0Users
+      ? { status: 'on' }
+      : { status: 'off', missingSettings: config.writeBackMissingSettings, pendingSqlChanges: await countPendingSqlChanges(prisma) };
   app.get('/readyz', async (req, res) => {
     if (!readiness.isReady()) {
       res.status(503).json({ status: 'starting', reason: 'database not reached or not migrated yet' });
@@ -128,7 +134,7 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
     }
     try {
       await prisma.$queryRaw`SELECT 1`;
-      res.json({ status: 'ready' });
+      res.json({ status: 'ready', writeBack: await writeBackStatus() });
     } catch (error) {
       req.log.warn({ err: error }, 'readiness check failed: the database does not answer');
       res.status(503).json({ status: 'unavailable', reason: 'database' });
@@ -211,6 +217,11 @@ function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
             const asked = errors.map((error) => error.extensions?.retryAfter).filter((value): value is number => typeof value === 'number');
             response.http.status = 503;
             response.http.headers.set('retry-after', asked.length > 0 ? String(Math.max(...asked)) : RETRY_AFTER_SECONDS);
+            return;
+          }
+          if (codes.has('WRITE_BACK_NOT_CONFIGURED')) {
+            // A configuration gap on this server, not an outage: retrying will not help, so no Retry-After.
+            response.http.status = 501;
             return;
           }
           const isRequestError = singleResult.data === undefined && codes.size > 0 && [...codes].every((code) => typeof code === 'string' && REQUEST_ERROR_CODES.has(code));

@@ -160,6 +160,8 @@ export interface Config {
         maxInFlight: number;
       }
     | undefined;
+  /** The Management API settings that are not set, when `writeBack` is undefined (said at start-up and in every refusal). */
+  writeBackMissingSettings: string[];
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -238,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             maxInFlight: e.WRITE_BACK_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(e.DATABASE_POOL_SIZE / 2)),
           }
         : undefined,
+    writeBackMissingSettings: MANAGEMENT_SETTINGS.filter((name) => env[name] === undefined || env[name] === ''),
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
@@ -245,6 +248,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
   };
 }
+
+/** Everything the write-back needs to reach the Management API. */
+const MANAGEMENT_SETTINGS = ['AUTH0_DOMAIN', 'AUTH0_MGMT_CLIENT_ID', 'AUTH0_MGMT_CLIENT_SECRET'];
 
 /** Settings that are only wrong together; read raw, so they are checked even when a value is invalid. */
 function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
@@ -257,8 +263,7 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   if (realIssuer && !given('AUTH0_AUDIENCE')) {
     problems.push('AUTH0_AUDIENCE: required with AUTH0_DOMAIN (the identifier of your Auth0 API)');
   }
-  const management = ['AUTH0_MGMT_CLIENT_ID', 'AUTH0_MGMT_CLIENT_SECRET', 'AUTH0_DOMAIN'];
-  if ((given('AUTH0_MGMT_CLIENT_ID') || given('AUTH0_MGMT_CLIENT_SECRET')) && !management.every(given)) {
+  if ((given('AUTH0_MGMT_CLIENT_ID') || given('AUTH0_MGMT_CLIENT_SECRET')) && !MANAGEMENT_SETTINGS.every(given)) {
     problems.push('AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET: set both, with AUTH0_DOMAIN, to write users back to Auth0');
   }
   // The write-back holds a row lock around the Management API call: the call must end first.

@@ -1,7 +1,7 @@
 // The few kinds of error the API answers with, each a GraphQLError with a fixed extensions.code.
 import { GraphQLError } from 'graphql';
 
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'AUTH0_REJECTED' | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'UNAVAILABLE' | 'AUTH0_REJECTED' | 'WRITE_BACK_NOT_CONFIGURED' | 'INTERNAL_SERVER_ERROR';
 
 const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { ...extensions, code } });
@@ -23,4 +23,13 @@ export const unavailable = (message = 'The service is temporarily unavailable; r
 export const auth0Rejected = (message: string, auth0Status: number, auth0ErrorCode?: string) =>
   error('AUTH0_REJECTED', message, { auth0Status, ...(auth0ErrorCode ? { auth0ErrorCode } : {}) });
 
-export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED']);
+/**
+ * The write-back cannot run on this server at all (no Management API settings): a configuration gap
+ * that retrying will not fix, so no Retry-After (HTTP 501). `missing` lists every setting to set.
+ */
+export const writeBackNotConfigured = (missing: readonly string[]) =>
+  error('WRITE_BACK_NOT_CONFIGURED', `Changing users writes them back to Auth0 through the Management API, which this server is not configured for: set ${missing.join(', ')}.`, {
+    missingSettings: [...missing],
+  });
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED', 'WRITE_BACK_NOT_CONFIGURED']);

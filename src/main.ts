@@ -7,9 +7,10 @@ import { publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
-import { createDatabaseClients } from './db/prisma';
+import { createDatabaseClients, type PrismaClient } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
 import { createLogger } from './logger';
+import { countPendingSqlChanges } from './modules/users/pending-sql-changes';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
 import { processShutdown } from './shutdown';
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
   const { app, apollo, services } = await createApp({ config, prisma, sql, logger, devIssuer, readiness });
   shutdown.add('apollo', () => apollo.stop());
+  if (!services.auth0Users) reportWriteBackOff(config, prisma, readiness, logger);
   // Sends the app's SQL changes to users to Auth0 (and converges unsettled write-backs), once the database is ready.
   if (config.writeBack && services.auth0Users) {
     const { writeBack } = config;
@@ -87,6 +89,19 @@ async function main(): Promise<void> {
   }
   void readiness.done.then(() => {
     if (readiness.isReady()) logger.info(`GraphQL API ready at http://localhost:${config.http.port}/graphql`);
+  });
+}
+
+// Without the Management API, updateUser/updateMe/deleteUser are refused and SQL changes to users
+// wait in user_changes unsent: said once at start-up, and again with the count once the database answers.
+function reportWriteBackOff(config: Config, prisma: PrismaClient, readiness: DatabaseReadiness, logger: Logger): void {
+  const missingSettings = config.writeBackMissingSettings;
+  const log = logger.child({ module: 'write-back' });
+  log.warn({ missingSettings }, `write-back to Auth0 is off: set ${missingSettings.join(', ')} to change users from the app`);
+  void readiness.done.then(async () => {
+    if (!readiness.isReady()) return;
+    const pendingSqlChanges = await countPendingSqlChanges(prisma).catch(() => undefined);
+    if (pendingSqlChanges) log.warn({ pendingSqlChanges }, `${pendingSqlChanges} SQL change(s) to users wait in user_changes as pending; none is sent to Auth0 while write-back is off`);
   });
 }
 
