@@ -28,6 +28,7 @@ import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
 import { loadTypeDefs, resolvers } from './schema';
 import { createServices, type Services } from './services';
+import { devManagementApi, withDevTenantCredentials } from './auth/dev-management-api';
 import { countPendingSqlChanges } from './modules/users/pending-sql-changes';
 
 export interface AppDependencies {
@@ -57,7 +58,7 @@ const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
 
 export async function createApp({ config, prisma, sql, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
-  const services = createServices(config, prisma, sql, logger);
+  const services = createServices(withDevTenantCredentials(config, devIssuer), prisma, sql, logger);
   const { limits } = config.graphql;
   // Hostile documents are refused at parse or validation time, before anything executes.
   const armor = new ApolloArmor({
@@ -142,6 +143,8 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   });
 
   if (devIssuer) app.use(devIssuer.router);
+  // Development only (the dev issuer is never served in production): write-back to the simulated tenant.
+  if (devIssuer && config.writeBack?.devTenantFile) app.use('/api/v2', devManagementApi(devIssuer, { ...config.writeBack, devTenantFile: config.writeBack.devTenantFile }));
 
   // Auth0 Log Streams: deletions and sign-ups as they happen (outside /graphql's token check).
   if (config.auth.logStreamToken) {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
+import { devManagementAudience } from './auth/dev-management-api';
 import { publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
@@ -116,7 +117,7 @@ function drain(server: Server, logger: Logger): Promise<void> {
 
 async function startDevIssuer(config: Config): Promise<DevIssuer> {
   const state = await loadOrCreateDevIssuerState(config.auth.devIssuerDir);
-  return createDevIssuer({ issuer: config.auth.issuer, audience: config.auth.audience, state });
+  return createDevIssuer({ issuer: config.auth.issuer, audience: config.auth.audience, state, managementAudience: devManagementAudience(config) });
 }
 
 // The dev client's credentials are local-only (they unlock nothing but this server's own issuer);

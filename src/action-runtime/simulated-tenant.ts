@@ -1,6 +1,7 @@
 // The state an Auth0 tenant keeps between logins: users (login counts, app_metadata) and an Action's cache.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ManagementUser, ManagementUsersStore } from './management-users-endpoints';
 
 export interface TenantUser {
   user_id: string;
@@ -15,6 +16,14 @@ export interface TenantUser {
   user_metadata: Record<string, unknown>;
   /** Users of database connections: the password Auth0 stores (scrypt here, bcrypt in Auth0). */
   password_hash?: string;
+  blocked?: boolean;
+  /** Set by every change through the Management API, as Auth0 does. */
+  updated_at?: string;
+}
+
+interface TenantFile {
+  users?: TenantUser[];
+  cache?: Record<string, CacheEntry>;
 }
 
 interface CacheEntry {
@@ -87,13 +96,18 @@ export class ActionCache {
 export class SimulatedTenant {
   readonly users = new Map<string, TenantUser>();
   readonly cache: ActionCache;
+  /** Login counts as read, so that save() adds only this process's logins to what the file holds then. */
+  private readonly loadedCounts = new Map<string, number>();
 
   constructor(
     private readonly file?: string,
     now: () => number = Date.now,
   ) {
-    const saved = file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { users?: TenantUser[]; cache?: Record<string, CacheEntry> }) : {};
-    for (const user of saved.users ?? []) this.users.set(user.user_id, user);
+    const saved = file ? readTenantFile(file) : {};
+    for (const user of saved.users ?? []) {
+      this.users.set(user.user_id, user);
+      this.loadedCounts.set(user.user_id, user.logins_count);
+    }
     this.cache = new ActionCache(new Map(Object.entries(saved.cache ?? {})), now);
   }
 
@@ -113,9 +127,106 @@ export class SimulatedTenant {
     return [...this.users.values()].find((user) => user.connection === connection && user.email?.toLowerCase() === wanted);
   }
 
+  /**
+   * Writes this process's logins into the file as it is now, under the file's lock: the local
+   * server's Management API (another process) may have changed or deleted users since they were read.
+   */
   save(): void {
-    if (!this.file) return;
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    fs.writeFileSync(this.file, JSON.stringify({ users: [...this.users.values()], cache: this.cache.toJSON() }, null, 2), { mode: 0o600 });
+    const { file } = this;
+    if (!file) return;
+    withTenantFileLock(file, () => {
+      const current = new Map((readTenantFile(file).users ?? []).map((user) => [user.user_id, user]));
+      for (const [id, mine] of this.users) {
+        const loaded = this.loadedCounts.get(id);
+        const theirs = current.get(id);
+        if (loaded !== undefined && !theirs) continue; // deleted meanwhile
+        if (loaded !== undefined && mine.logins_count === loaded) continue; // not signed in here
+        const logins = (theirs?.logins_count ?? 0) + mine.logins_count - (loaded ?? 0);
+        current.set(id, { ...mine, ...theirs, logins_count: logins, app_metadata: { ...theirs?.app_metadata, ...mine.app_metadata } });
+      }
+      writeTenantFile(file, { users: [...current.values()], cache: this.cache.toJSON() });
+    });
   }
+}
+
+function readTenantFile(file: string): TenantFile {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as TenantFile) : {};
+}
+
+// Written aside and renamed: a reader never sees half a file.
+function writeTenantFile(file: string, content: TenantFile): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const aside = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(aside, JSON.stringify(content, null, 2), { mode: 0o600 });
+  fs.renameSync(aside, file);
+}
+
+const LOCK_WAIT_MS = 10_000;
+// A lock older than this was left by a process that died while holding it (a hold lasts milliseconds).
+const LOCK_STALE_MS = 5_000;
+
+/** Runs `work` holding `<file>.lock` (created exclusively), so that read-modify-writes from several processes never lose each other's. */
+export function withTenantFileLock<T>(file: string, work: () => T): T {
+  const lock = `${file}.lock`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) fs.rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} has been held for over ${LOCK_WAIT_MS} ms by another process`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** The users of the tenant file as the Management API shows them, each change written under the lock. */
+export function tenantFileUsersStore(file: string): ManagementUsersStore {
+  return {
+    transact: (work) =>
+      withTenantFileLock(file, () => {
+        const content = readTenantFile(file);
+        const users = new Map((content.users ?? []).map((user) => [user.user_id, user]));
+        let changed = false;
+        const result = work({
+          find: (id) => {
+            const user = users.get(id);
+            return user && toManagementUser(user);
+          },
+          put: (user) => {
+            const stored = users.get(user.user_id);
+            if (!stored) return;
+            const { identities: _identities, ...fields } = user;
+            users.set(user.user_id, { ...stored, ...(fields as Partial<TenantUser>) });
+            changed = true;
+          },
+          remove: (id) => {
+            changed = users.delete(id) || changed;
+          },
+        });
+        if (changed) writeTenantFile(file, { ...content, users: [...users.values()] });
+        return result;
+      }),
+  };
+}
+
+/** What Auth0 answers for a user: never the password hash; the identity tells a social user from a database one. */
+function toManagementUser(user: TenantUser): ManagementUser {
+  const { password_hash: _hash, connection, ...fields } = user;
+  const [provider, id] = user.user_id.split('|', 2) as [string, string];
+  return {
+    ...fields,
+    blocked: user.blocked ?? false,
+    updated_at: user.updated_at ?? user.created_at,
+    identities: [{ connection, provider, user_id: id, isSocial: provider !== 'auth0' }],
+  };
 }

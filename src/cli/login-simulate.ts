@@ -22,7 +22,7 @@ const USAGE = `Usage: npm run login:simulate -- --email ada@example.com [options
   --refresh             a refresh-token exchange instead of a login
   --fail-closed         set the Action's FAIL_CLOSED secret to true
   --api-url <url>       the GraphQL endpoint (default: the running server's, which npm start publishes)
-  --state <file>        where the simulated tenant keeps its users and cache (default: .data/simulated-tenant.json)
+  --state <file>        where the simulated tenant keeps its users and cache (default: SIMULATED_TENANT_FILE, .data/simulated-tenant.json)
 Start the server first (npm start); this uses its local development issuer.
 Exits 1 when the Action could not provision the user.`;
 
@@ -51,7 +51,8 @@ async function simulateLogin(): Promise<void> {
   const issuer = await loadOrCreateDevIssuerState(config.auth.devIssuerDir);
   const connection = values.connection;
   const userId = values['user-id'] ?? `${connection === 'Username-Password-Authentication' ? 'auth0' : connection}|${createHash('sha256').update(`${connection}:${values.email}`).digest('hex').slice(0, 24)}`;
-  const tenant = new SimulatedTenant(path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'));
+  // The same file the local server's Management API changes (SIMULATED_TENANT_FILE), unless --state says otherwise.
+  const tenant = new SimulatedTenant(values.state ? path.resolve(ROOT, values.state) : config.auth.simulatedTenantFile);
   const target = localTarget(config);
   if (!target.running && !values['api-url']) {
     throw new Error(
