@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
+import { managementUsersEndpoints, type ManagementUser } from '../../src/action-runtime/management-users-endpoints';
 
 export interface RecordedCall {
   method: string;
@@ -344,57 +345,34 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     res.json(req.query.include_totals === 'true' ? { start: page * perPage, limit: perPage, length: slice.length, total: Math.min(found.length, 1000), users: slice } : slice);
   });
 
-  // Users, with Auth0's answers: 404 for an unknown user on GET/PATCH, 204 for DELETE whatever it finds.
-  const findUser = (id: string) => users.find((user) => user.user_id === id);
-  const notFoundUser = { statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' };
-  // Auth0's email format check is stricter than RFC 5321/6531: no quoted local part, ASCII only.
-  const AUTH0_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-  let lastUpdatedAt = 0;
-  const nextUpdatedAt = () => (lastUpdatedAt = Math.max(Date.now(), lastUpdatedAt + 1));
-  const mergeMetadata = (stored: unknown, patch: Record<string, unknown>) => {
-    const merged: Record<string, unknown> = { ...((stored ?? {}) as Record<string, unknown>) };
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === null) delete merged[key];
-      else merged[key] = value;
-    }
-    return merged;
-  };
-  api.get('/users/:id', (req, res) => {
-    const user = findUser(req.params.id);
-    if (!user) return void res.status(404).json(notFoundUser);
-    res.json(user);
-  });
-  api.patch('/users/:id', async (req, res) => {
-    const user = findUser(req.params.id);
-    if (!user) return void res.status(404).json(notFoundUser);
-    const body = req.body as Record<string, unknown>;
-    if ('email' in body && (typeof body.email !== 'string' || !AUTH0_EMAIL.test(body.email))) {
-      return void res.status(400).json({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `Payload validation error: 'Object didn't pass validation for format email: ${String(body.email)}' on property email (The user's email).`,
-        errorCode: 'invalid_body',
-      });
-    }
-    const identities = (user.identities ?? []) as Array<{ isSocial?: boolean }>;
-    if ('email' in body && identities[0]?.isSocial) {
-      return void res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'Cannot update email for this user' });
-    }
-    for (const [key, value] of Object.entries(body)) {
-      if (key === 'app_metadata' || key === 'user_metadata') user[key] = mergeMetadata(user[key], value as Record<string, unknown>);
-      else user[key] = value;
-    }
-    user.updated_at = new Date(nextUpdatedAt()).toISOString();
-    const hook = beforePatchAnswer;
-    beforePatchAnswer = undefined;
-    if (hook) await hook();
-    res.json(user);
-  });
-  api.delete('/users/:id', (req, res) => {
-    const index = users.findIndex((user) => user.user_id === req.params.id);
-    if (index >= 0) users.splice(index, 1);
-    res.status(204).end();
-  });
+  // Users: the same endpoints, answers and refusals as the dev server's local Management API
+  // (src/action-runtime/management-users-endpoints.ts, where each answer's Auth0 source is cited).
+  api.use(
+    managementUsersEndpoints(
+      {
+        transact: (work) =>
+          work({
+            find: (id) => users.find((user) => user.user_id === id) as ManagementUser | undefined,
+            put: (changed) => {
+              // In place: a test may hold the user object it seeded.
+              const stored = users.find((user) => user.user_id === changed.user_id);
+              if (stored) Object.assign(stored, changed);
+            },
+            remove: (id) => {
+              const index = users.findIndex((user) => user.user_id === id);
+              if (index >= 0) users.splice(index, 1);
+            },
+          }),
+      },
+      {
+        afterPatch: async () => {
+          const hook = beforePatchAnswer;
+          beforePatchAnswer = undefined;
+          if (hook) await hook();
+        },
+      },
+    ),
+  );
   app.use('/api/v2', api);
 
   const origin = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
