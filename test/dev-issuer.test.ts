@@ -66,7 +66,7 @@ describe('POST /oauth/token, as Auth0 answers it', () => {
   it('exchanges the dev client\'s credentials for a token that can call addUser', async () => {
     const response = await api().post('/oauth/token').send(clientCredentials());
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, scope: 'create:users read:users read:transactions migrate:users' });
+    expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 86400, scope: 'create:users read:users read:transactions migrate:users update:users delete:users' });
 
     const auth0Id = `google-oauth2|${randomUUID()}`;
     const data = await expectData<{ addUser: { created: boolean } }>(
