@@ -133,6 +133,9 @@ function printDevIssuerBanner(config: Config, devIssuer: DevIssuer): void {
       `  client_id      ${devIssuer.client.id}`,
       `  client_secret  ${devIssuer.client.secret}`,
       `  Mint a token:  npm run token -- --machine   |   npm run token -- --user 'google-oauth2|123'`,
+      ...(config.writeBack?.devTenantFile
+        ? [`  Management API ${new URL('api/v2/users/', devIssuer.issuer).toString()} (write-back to the simulated tenant in ${config.writeBack.devTenantFile})`]
+        : []),
       `  (keys kept in ${config.auth.devIssuerDir})`,
       '',
     ].join('\n'),

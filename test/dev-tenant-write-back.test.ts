@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import supertest from 'supertest';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from '../src/auth/dev-issuer';
 import { DEV_AUDIENCE } from '../src/config';
-import { withTenantFileLock, type TenantUser } from '../src/action-runtime/simulated-tenant';
+import { SimulatedTenant, tenantFileUsersStore, withTenantFileLock, type TenantUser } from '../src/action-runtime/simulated-tenant';
 import { createTestDatabase, withClient, type TestDatabase } from './support/database';
 import { freePort } from './support/free-port';
 import { ROOT, startServerProcess, type ServerProcess } from './support/server-process';
@@ -122,4 +122,20 @@ it('two processes writing the tenant file under its lock never lose each other',
     });`;
   await Promise.all([1, 2].map(() => run(process.execPath, ['--import', 'tsx', '-e', bump], { cwd: ROOT })));
   withTenantFileLock(file, () => expect(JSON.parse(fs.readFileSync(file, 'utf8')).count).toBe(100));
+});
+
+it("a login saved after the local Management API changed the user keeps both: the server's change and the login's", () => {
+  const file = path.join(dir, 'merge.json');
+  const user = { user_id: 'auth0|merge', connection: 'Username-Password-Authentication', email: 'old@example.com', logins_count: 1, created_at: '2026-12-01T00:00:00.000Z', app_metadata: {}, user_metadata: { theme: 'light' } };
+  fs.writeFileSync(file, JSON.stringify({ users: [user] }));
+  const login = new SimulatedTenant(file); // login:simulate reads the file...
+  // ...the server's Management API changes the user meanwhile...
+  tenantFileUsersStore(file).transact((users) => users.put({ ...users.find('auth0|merge')!, email: 'new@example.com', user_metadata: { theme: 'dark' } }));
+  // ...and the login (an Action setting app_metadata) is saved.
+  const signedIn = login.signIn({ user_id: 'auth0|merge', connection: 'Username-Password-Authentication' });
+  signedIn.app_metadata.provisioned = true;
+  login.save();
+  login.save();
+  const saved = (JSON.parse(fs.readFileSync(file, 'utf8')) as { users: TenantUser[] }).users[0];
+  expect(saved).toMatchObject({ email: 'new@example.com', user_metadata: { theme: 'dark' }, app_metadata: { provisioned: true }, logins_count: 2 });
 });

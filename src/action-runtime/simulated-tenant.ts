@@ -1,6 +1,7 @@
 // The state an Auth0 tenant keeps between logins: users (login counts, app_metadata) and an Action's cache.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { ManagementUser, ManagementUsersStore } from './management-users-endpoints';
 
 export interface TenantUser {
@@ -96,8 +97,8 @@ export class ActionCache {
 export class SimulatedTenant {
   readonly users = new Map<string, TenantUser>();
   readonly cache: ActionCache;
-  /** Login counts as read, so that save() adds only this process's logins to what the file holds then. */
-  private readonly loadedCounts = new Map<string, number>();
+  /** The users as read, so that save() writes only what this process changed into what the file holds then. */
+  private readonly loaded = new Map<string, TenantUser>();
 
   constructor(
     private readonly file?: string,
@@ -106,7 +107,7 @@ export class SimulatedTenant {
     const saved = file ? readTenantFile(file) : {};
     for (const user of saved.users ?? []) {
       this.users.set(user.user_id, user);
-      this.loadedCounts.set(user.user_id, user.logins_count);
+      this.loaded.set(user.user_id, structuredClone(user));
     }
     this.cache = new ActionCache(new Map(Object.entries(saved.cache ?? {})), now);
   }
@@ -137,16 +138,41 @@ export class SimulatedTenant {
     withTenantFileLock(file, () => {
       const current = new Map((readTenantFile(file).users ?? []).map((user) => [user.user_id, user]));
       for (const [id, mine] of this.users) {
-        const loaded = this.loadedCounts.get(id);
+        const before = this.loaded.get(id);
         const theirs = current.get(id);
-        if (loaded !== undefined && !theirs) continue; // deleted meanwhile
-        if (loaded !== undefined && mine.logins_count === loaded) continue; // not signed in here
-        const logins = (theirs?.logins_count ?? 0) + mine.logins_count - (loaded ?? 0);
-        current.set(id, { ...mine, ...theirs, logins_count: logins, app_metadata: { ...theirs?.app_metadata, ...mine.app_metadata } });
+        if (!before) current.set(id, theirs ? mergeChanges(theirs, { ...theirs, logins_count: 0 }, mine) : mine);
+        else if (theirs) current.set(id, mergeChanges(theirs, before, mine));
+        // else: deleted meanwhile (the local Management API's DELETE); Auth0 would not bring them back.
       }
       writeTenantFile(file, { users: [...current.values()], cache: this.cache.toJSON() });
+      // What was written is the new starting point, so that a second save() adds nothing twice.
+      for (const [id, mine] of this.users) {
+        const written = current.get(id);
+        if (!written) {
+          this.users.delete(id);
+          this.loaded.delete(id);
+          continue;
+        }
+        Object.assign(mine, structuredClone(written));
+        this.loaded.set(id, structuredClone(written));
+      }
     });
   }
+}
+
+/** `theirs` plus what this process changed since `before`: login counts add up, metadata merges key by key. */
+function mergeChanges(theirs: TenantUser, before: TenantUser, mine: TenantUser): TenantUser {
+  const merged: TenantUser = { ...theirs, logins_count: theirs.logins_count + mine.logins_count - before.logins_count };
+  for (const key of ['app_metadata', 'user_metadata'] as const) {
+    const changed = Object.entries(mine[key]).filter(([name, value]) => !isDeepStrictEqual(before[key]?.[name], value));
+    const removed = Object.keys(before[key] ?? {}).filter((name) => !(name in mine[key]));
+    merged[key] = { ...Object.fromEntries(Object.entries(theirs[key] ?? {}).filter(([name]) => !removed.includes(name))), ...Object.fromEntries(changed) };
+  }
+  for (const key of Object.keys(mine) as Array<keyof TenantUser>) {
+    if (key === 'logins_count' || key === 'app_metadata' || key === 'user_metadata') continue;
+    if (!isDeepStrictEqual(before[key], mine[key])) (merged as unknown as Record<string, unknown>)[key] = mine[key];
+  }
+  return merged;
 }
 
 function readTenantFile(file: string): TenantFile {
