@@ -16,7 +16,7 @@ export function devManagementAudience(config: Config): string | undefined {
  * The config the services see: a dev-tenant write-back gets the dev issuer's client as its
  * Management API credentials; without the dev issuer (an app built by hand) write-back is off.
  */
-export function withDevTenantCredentials(config: Config, devIssuer: DevIssuer | undefined): Config {
+export function withDevTenantCredentials(config: Config, devIssuer: Pick<DevIssuer, 'client'> | undefined): Config {
   const { writeBack } = config;
   if (!writeBack?.devTenantFile) return config;
   if (!devIssuer) return { ...config, writeBack: undefined };
