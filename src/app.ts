@@ -29,6 +29,8 @@ import { LogStreamService } from './modules/auth0-logs/log-stream-service';
 import { logStreamWebhook } from './modules/auth0-logs/log-stream-webhook';
 import { loadTypeDefs, resolvers } from './schema';
 import { createServices, type Services } from './services';
+import { devManagementApi, withDevTenantCredentials } from './auth/dev-management-api';
+import { countPendingSqlChanges } from './modules/users/pending-sql-changes';
 
 export interface AppDependencies {
   config: Config;
@@ -57,7 +59,7 @@ const RETRY_AFTER_SECONDS = '5';
 const UNAVAILABLE = { message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } };
 
 export async function createApp({ config, prisma, sql, logger, devIssuer, readiness = ALWAYS_READY }: AppDependencies): Promise<{ app: Express; apollo: ApolloServer<GraphQLContext>; services: Services }> {
-  const services = createServices(config, prisma, sql, logger);
+  const services = createServices(withDevTenantCredentials(config, devIssuer), prisma, sql, logger);
   const { limits } = config.graphql;
   // Hostile documents are refused at parse or validation time, before anything executes.
   const armor = new ApolloArmor({
@@ -126,6 +128,11 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Write-back off is no outage (the API serves), but SQL changes to users pile up unsent: say so.
+  const writeBackStatus = async () =>
+    services.auth0Users
+      ? { status: 'on' }
+      : { status: 'off', missingSettings: config.writeBackMissingSettings, pendingSqlChanges: await countPendingSqlChanges(prisma) };
   app.get('/readyz', async (req, res) => {
     if (!readiness.isReady()) {
       res.status(503).json({ status: 'starting', reason: 'database not reached or not migrated yet' });
@@ -133,7 +140,7 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
     }
     try {
       await prisma.$queryRaw`SELECT 1`;
-      res.json({ status: 'ready' });
+      res.json({ status: 'ready', writeBack: await writeBackStatus() });
     } catch (error) {
       req.log.warn({ err: error }, 'readiness check failed: the database does not answer');
       res.status(503).json({ status: 'unavailable', reason: 'database' });
@@ -141,6 +148,8 @@ export async function createApp({ config, prisma, sql, logger, devIssuer, readin
   });
 
   if (devIssuer) app.use(devIssuer.router);
+  // Development only (the dev issuer is never served in production): write-back to the simulated tenant.
+  if (devIssuer && config.writeBack?.devTenantFile) app.use('/api/v2', devManagementApi(devIssuer, { ...config.writeBack, devTenantFile: config.writeBack.devTenantFile }));
 
   // Auth0 Log Streams: deletions and sign-ups as they happen (outside /graphql's token check).
   if (config.auth.logStreamToken) {
@@ -218,6 +227,11 @@ function statusFromErrors(): ApolloServerPlugin<GraphQLContext> {
             // A 503 only when nothing ran: a document where another field answered (a mutation
             // applied) is a 200, so that a client reads the data that says what happened.
             if (!hasFieldResult(singleResult.data)) response.http.status = 503;
+            return;
+          }
+          if (codes.has('WRITE_BACK_NOT_CONFIGURED')) {
+            // A configuration gap on this server, not an outage: retrying will not help, so no Retry-After.
+            response.http.status = 501;
             return;
           }
           const isRequestError = singleResult.data === undefined && codes.size > 0 && [...codes].every((code) => typeof code === 'string' && REQUEST_ERROR_CODES.has(code));

@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   AUTH0_CLAIMS_NAMESPACE: z.preprocess(emptyAsUndefined, z.url().default('https://auth0-postgres-sync.example/')),
   DEV_ISSUER_DIR: z.preprocess(emptyAsUndefined, z.string().default('.data/dev-issuer')),
+  SIMULATED_TENANT_FILE: z.preprocess(emptyAsUndefined, z.string().default('.data/simulated-tenant.json')),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   LOG_PRETTY: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', 'auto']).default('auto')),
   GRAPHQL_INTROSPECTION: bool(false),
@@ -120,6 +121,8 @@ export interface Config {
     deleteUsersScope: string;
     claimsNamespace: string;
     devIssuerDir: string;
+    /** The simulated tenant's users (`login:simulate`), which the dev server's Management API changes. */
+    simulatedTenantFile: string;
     /** Known signing keys keep verifying from the cache this long, even while the JWKS is unreachable. */
     jwksCacheMaxAgeMs: number;
     /** The least time between two JWKS fetches for an unknown key id (key rotation). */
@@ -166,6 +169,11 @@ export interface Config {
   writeBack:
     | {
         management: { domain: string; clientId: string; clientSecret: string; origin?: string; timeoutMs: number };
+        /**
+         * Development without a tenant: this server plays the Management API's users endpoints over
+         * the simulated tenant in this file, and its dev issuer's client is the write-back's (filled in by createApp).
+         */
+        devTenantFile?: string;
         /** How often the worker sends changes made with SQL. */
         pushIntervalMs: number;
         /** A write-back whose transaction has not ended after this long is converged to Auth0's state. */
@@ -176,6 +184,8 @@ export interface Config {
     | undefined;
   /** users:backfill: how long after its creation the export job is waited on (it keeps running in Auth0 after that). */
   backfill: { maxWaitMs: number };
+  /** The Management API settings that are not set, when `writeBack` is undefined (said at start-up and in every refusal). */
+  writeBackMissingSettings: string[];
   /** Signs pagination cursors. Random per process unless CURSOR_SECRET is set (set it when several instances serve one API). */
   cursorSecret: Buffer;
   log: { level: string; pretty: boolean };
@@ -234,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       deleteUsersScope: e.AUTH0_DELETE_USERS_SCOPE,
       claimsNamespace: withTrailingSlash(e.AUTH0_CLAIMS_NAMESPACE),
       devIssuerDir: path.resolve(cwd, e.DEV_ISSUER_DIR),
+      simulatedTenantFile: path.resolve(cwd, e.SIMULATED_TENANT_FILE),
       jwksCacheMaxAgeMs: e.JWKS_CACHE_MAX_AGE_MS,
       jwksCooldownMs: e.JWKS_COOLDOWN_MS,
       verifiedTokenCacheEntries: e.VERIFIED_TOKEN_CACHE_ENTRIES,
@@ -255,8 +266,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
             // Half the pool: write-backs slowed down by Auth0 never take the connections first logins need.
             maxInFlight: e.WRITE_BACK_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(e.DATABASE_POOL_SIZE / 2)),
           }
-        : undefined,
+        : mode === 'dev' && !e.AUTH0_MGMT_CLIENT_ID
+          ? {
+              // The dev issuer is served (never in production): so is a local Management API, at this same server.
+              management: { domain: `localhost:${e.PORT}`, clientId: '', clientSecret: '', origin: `http://127.0.0.1:${e.PORT}`, timeoutMs: e.AUTH0_WRITE_TIMEOUT_MS },
+              devTenantFile: path.resolve(cwd, e.SIMULATED_TENANT_FILE),
+              pushIntervalMs: e.USERS_PUSH_INTERVAL_MS,
+              convergeAfterMs: e.USERS_CONVERGE_AFTER_MS,
+              maxInFlight: e.WRITE_BACK_MAX_IN_FLIGHT ?? Math.max(1, Math.floor(e.DATABASE_POOL_SIZE / 2)),
+            }
+          : undefined,
     backfill: { maxWaitMs: Math.round(e.BACKFILL_MAX_WAIT_MINUTES * 60_000) },
+    writeBackMissingSettings: mode === 'dev' ? [] : MANAGEMENT_SETTINGS.filter((name) => env[name] === undefined || env[name] === ''),
     cursorSecret: e.CURSOR_SECRET ? Buffer.from(e.CURSOR_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
@@ -276,6 +297,9 @@ function settingProblems(issues: z.core.$ZodIssue[], env: NodeJS.ProcessEnv): st
   return [...first].map(([name, issue]) => describeBadSetting(name, env[name], shape[name], issue));
 }
 
+/** Everything the write-back needs to reach the Management API. */
+const MANAGEMENT_SETTINGS = ['AUTH0_DOMAIN', 'AUTH0_MGMT_CLIENT_ID', 'AUTH0_MGMT_CLIENT_SECRET'];
+
 /** Settings that are only wrong together; read raw, so they are checked even when a value is invalid. */
 function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   const given = (name: string) => env[name] !== undefined && env[name] !== '';
@@ -287,8 +311,7 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
   if (realIssuer && !given('AUTH0_AUDIENCE')) {
     problems.push('AUTH0_AUDIENCE: required with AUTH0_DOMAIN (the identifier of your Auth0 API)');
   }
-  const management = ['AUTH0_MGMT_CLIENT_ID', 'AUTH0_MGMT_CLIENT_SECRET', 'AUTH0_DOMAIN'];
-  if ((given('AUTH0_MGMT_CLIENT_ID') || given('AUTH0_MGMT_CLIENT_SECRET')) && !management.every(given)) {
+  if ((given('AUTH0_MGMT_CLIENT_ID') || given('AUTH0_MGMT_CLIENT_SECRET')) && !MANAGEMENT_SETTINGS.every(given)) {
     problems.push('AUTH0_MGMT_CLIENT_ID, AUTH0_MGMT_CLIENT_SECRET: set both, with AUTH0_DOMAIN, to write users back to Auth0');
   }
   // The write-back holds a row lock around the Management API call: the call must end first.

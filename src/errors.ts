@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'AUTH0_REJECTED'
   | 'PROFILE_SYNCED_FROM_IDP'
+  | 'WRITE_BACK_NOT_CONFIGURED'
   | 'INTERNAL_SERVER_ERROR';
 
 const error = (code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) =>
@@ -38,4 +39,13 @@ export const auth0Rejected = (message: string, auth0Status: number, auth0ErrorCo
 export const profileSyncedFromIdp = (message: string, details: { connection: string; fields: string[]; auth0Status: number; auth0ErrorCode?: string }) =>
   error('PROFILE_SYNCED_FROM_IDP', message, details);
 
-export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED', 'PROFILE_SYNCED_FROM_IDP']);
+/**
+ * The write-back cannot run on this server at all (no Management API settings): a configuration gap
+ * that retrying will not fix, so no Retry-After (HTTP 501). `missing` lists every setting to set.
+ */
+export const writeBackNotConfigured = (missing: readonly string[]) =>
+  error('WRITE_BACK_NOT_CONFIGURED', `Changing users writes them back to Auth0 through the Management API, which this server is not configured for: set ${missing.join(', ')}.`, {
+    missingSettings: [...missing],
+  });
+
+export const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'UNAVAILABLE', 'AUTH0_REJECTED', 'PROFILE_SYNCED_FROM_IDP', 'WRITE_BACK_NOT_CONFIGURED']);

@@ -3,15 +3,17 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app';
 import { createDevIssuer, loadOrCreateDevIssuerState, type DevIssuer } from './auth/dev-issuer';
+import { devManagementAudience } from './auth/dev-management-api';
 import { findRunningDevServer, publishRunningDevServer } from './auth/running-dev-server';
 import { ConfigError, loadConfig, type Config } from './config';
 import { openDatabase } from './db/database';
 import { EmbeddedPostgresError } from './db/embedded-postgres';
-import { createDatabaseClients } from './db/prisma';
+import { createDatabaseClients, type PrismaClient } from './db/prisma';
 import { DatabaseReadiness } from './db/readiness';
 import { envFilesRead } from './env-files';
 import { createHttpServer } from './http/http-server';
 import { createLogger } from './logger';
+import { countPendingSqlChanges } from './modules/users/pending-sql-changes';
 import { UserChangesPusher } from './modules/users/user-changes-pusher';
 import { processShutdown } from './shutdown';
 
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   const devIssuer = config.auth.mode === 'dev' ? await startDevIssuer(config) : undefined;
   const { app, apollo, services } = await createApp({ config, prisma, sql, logger, devIssuer, readiness });
   shutdown.add('apollo', () => apollo.stop());
+  if (!services.auth0Users) reportWriteBackOff(config, prisma, readiness, logger);
   // Sends the app's SQL changes to users to Auth0 (and converges unsettled write-backs), once the database is ready.
   if (config.writeBack && services.auth0Users) {
     const { writeBack } = config;
@@ -107,6 +110,19 @@ function listenError(error: NodeJS.ErrnoException, config: Config): Error {
   return new ListenError(`Port ${port} is already in use${holder}. Stop it, or set PORT to another port (PORT=${port + 1} npm start).`);
 }
 
+// Without the Management API, updateUser/updateMe/deleteUser are refused and SQL changes to users
+// wait in user_changes unsent: said once at start-up, and again with the count once the database answers.
+function reportWriteBackOff(config: Config, prisma: PrismaClient, readiness: DatabaseReadiness, logger: Logger): void {
+  const missingSettings = config.writeBackMissingSettings;
+  const log = logger.child({ module: 'write-back' });
+  log.warn({ missingSettings }, `write-back to Auth0 is off: set ${missingSettings.join(', ')} to change users from the app`);
+  void readiness.done.then(async () => {
+    if (!readiness.isReady()) return;
+    const pendingSqlChanges = await countPendingSqlChanges(prisma).catch(() => undefined);
+    if (pendingSqlChanges) log.warn({ pendingSqlChanges }, `${pendingSqlChanges} SQL change(s) to users wait in user_changes as pending; none is sent to Auth0 while write-back is off`);
+  });
+}
+
 // No new connections; requests in flight finish (the shutdown's grace period bounds them).
 function drain(server: Server, logger: Logger): Promise<void> {
   if (!server.listening) return Promise.resolve();
@@ -118,7 +134,7 @@ function drain(server: Server, logger: Logger): Promise<void> {
 
 async function startDevIssuer(config: Config): Promise<DevIssuer> {
   const state = await loadOrCreateDevIssuerState(config.auth.devIssuerDir);
-  return createDevIssuer({ issuer: config.auth.issuer, audience: config.auth.audience, state });
+  return createDevIssuer({ issuer: config.auth.issuer, audience: config.auth.audience, state, managementAudience: devManagementAudience(config) });
 }
 
 // The dev client's credentials are local-only (they unlock nothing but this server's own issuer);
@@ -134,6 +150,9 @@ function printDevIssuerBanner(config: Config, devIssuer: DevIssuer): void {
       `  client_id      ${devIssuer.client.id}`,
       `  client_secret  ${devIssuer.client.secret}`,
       `  Mint a token:  npm run token -- --machine   |   npm run token -- --user 'google-oauth2|123'`,
+      ...(config.writeBack?.devTenantFile
+        ? [`  Management API ${new URL('api/v2/users/', devIssuer.issuer).toString()} (write-back to the simulated tenant in ${config.writeBack.devTenantFile})`]
+        : []),
       `  (keys kept in ${config.auth.devIssuerDir})`,
       '',
     ].join('\n'),

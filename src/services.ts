@@ -25,6 +25,7 @@ export function createServices(config: Config, prisma: PrismaClient, sql: SqlCli
   const writeBack = new UserWriteBack({
     prisma,
     api: auth0Users,
+    missingSettings: config.writeBackMissingSettings,
     auth0TimeoutMs: config.writeBack?.management.timeoutMs ?? 0,
     maxInFlight: config.writeBack?.maxInFlight ?? 1,
     statementTimeoutMs: config.database.statementTimeoutMs,

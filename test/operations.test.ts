@@ -26,7 +26,7 @@ describe('health and readiness', () => {
   it('GET /readyz answers 200 when the database answers', async () => {
     const response = await server.request().get('/readyz');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'ready' });
+    expect(response.body).toMatchObject({ status: 'ready', writeBack: { status: 'off' } });
   });
 
   it('GET /readyz answers 503 when the database does not answer, while /healthz stays 200', async () => {

@@ -1,6 +1,8 @@
 // The state an Auth0 tenant keeps between logins: users (login counts, app_metadata) and an Action's cache.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { ManagementUser, ManagementUsersStore } from './management-users-endpoints';
 
 export interface TenantUser {
   user_id: string;
@@ -15,6 +17,22 @@ export interface TenantUser {
   user_metadata: Record<string, unknown>;
   /** Users of database connections: the password Auth0 stores (scrypt here, bcrypt in Auth0). */
   password_hash?: string;
+  blocked?: boolean;
+  /** Set by every change through the Management API, as Auth0 does. */
+  updated_at?: string;
+}
+
+/** One tenant's state in the file. */
+interface TenantFile {
+  users?: TenantUser[];
+  cache?: Record<string, CacheEntry>;
+}
+
+/** Where a tenant's state outlives a process: a JSON file, and the issuer whose tenant it is. */
+export interface TenantStateFile {
+  path: string;
+  /** The tenant's issuer URL. One file holds several tenants, by issuer; each issuer sees only its own. */
+  issuer: string;
 }
 
 interface CacheEntry {
@@ -83,22 +101,11 @@ export class ActionCache {
   }
 }
 
-/** Where a tenant's state outlives a process: a JSON file, and the issuer whose tenant it is. */
-export interface TenantStateFile {
-  path: string;
-  /** The tenant's issuer URL. One file may hold several tenants; each issuer sees only its own. */
-  issuer: string;
-}
-
-interface SavedTenant {
-  users?: TenantUser[];
-  cache?: Record<string, CacheEntry>;
-}
-
 /**
- * Users and one Action's cache, of one tenant. In Auth0 the cache belongs to a tenant, so a token cached
- * under one issuer is never handed to the Action of another: a server restarted on another port is another
- * issuer, and the simulated tenant behind it starts with its own (empty) users and cache.
+ * Users and one Action's cache, of one tenant; optionally kept in a JSON file so that state outlives a
+ * process. In Auth0 the cache belongs to a tenant, so a token cached under one issuer is never handed to
+ * the Action of another: a server restarted on another port is another issuer, and the simulated tenant
+ * behind it starts with its own (empty) users and cache.
  * Auth0: Actions are "tenant-specific" functions (https://auth0.com/docs/customize/actions), and api.cache
  * values "are scoped to the Trigger in which they are set" (https://auth0.com/docs/customize/actions/
  * explore-triggers/signup-and-login-triggers/post-user-registration-trigger/api-object), a trigger of one tenant.
@@ -106,16 +113,18 @@ interface SavedTenant {
 export class SimulatedTenant {
   readonly users = new Map<string, TenantUser>();
   readonly cache: ActionCache;
-  private readonly others: Record<string, SavedTenant>;
+  /** The users as read, so that save() writes only what this process changed into what the file holds then. */
+  private readonly loaded = new Map<string, TenantUser>();
 
   constructor(
     private readonly file?: TenantStateFile,
     now: () => number = Date.now,
   ) {
-    const tenants = file && fs.existsSync(file.path) ? readTenants(file.path) : {};
-    const { [file?.issuer ?? '']: saved = {}, ...others } = tenants;
-    this.others = others;
-    for (const user of saved.users ?? []) this.users.set(user.user_id, user);
+    const saved = file ? readTenantFile(file) : {};
+    for (const user of saved.users ?? []) {
+      this.users.set(user.user_id, user);
+      this.loaded.set(user.user_id, structuredClone(user));
+    }
     this.cache = new ActionCache(new Map(Object.entries(saved.cache ?? {})), now);
   }
 
@@ -135,16 +144,139 @@ export class SimulatedTenant {
     return [...this.users.values()].find((user) => user.connection === connection && user.email?.toLowerCase() === wanted);
   }
 
+  /**
+   * Writes this process's logins into the file as it is now, under the file's lock: the local
+   * server's Management API (another process) may have changed or deleted users since they were read.
+   */
   save(): void {
-    if (!this.file) return;
-    const tenants = { ...this.others, [this.file.issuer]: { users: [...this.users.values()], cache: this.cache.toJSON() } };
-    fs.mkdirSync(path.dirname(this.file.path), { recursive: true });
-    fs.writeFileSync(this.file.path, JSON.stringify({ tenants }, null, 2), { mode: 0o600 });
+    const { file } = this;
+    if (!file) return;
+    withTenantFileLock(file.path, () => {
+      const current = new Map((readTenantFile(file).users ?? []).map((user) => [user.user_id, user]));
+      for (const [id, mine] of this.users) {
+        const before = this.loaded.get(id);
+        const theirs = current.get(id);
+        if (!before) current.set(id, theirs ? mergeChanges(theirs, { ...theirs, logins_count: 0 }, mine) : mine);
+        else if (theirs) current.set(id, mergeChanges(theirs, before, mine));
+        // else: deleted meanwhile (the local Management API's DELETE); Auth0 would not bring them back.
+      }
+      writeTenantFile(file, { users: [...current.values()], cache: this.cache.toJSON() });
+      // What was written is the new starting point, so that a second save() adds nothing twice.
+      for (const [id, mine] of this.users) {
+        const written = current.get(id);
+        if (!written) {
+          this.users.delete(id);
+          this.loaded.delete(id);
+          continue;
+        }
+        Object.assign(mine, structuredClone(written));
+        this.loaded.set(id, structuredClone(written));
+      }
+    });
   }
 }
 
-/** The tenants of a state file, by issuer. A file of the older one-tenant shape names no issuer: it is left behind. */
-function readTenants(file: string): Record<string, SavedTenant> {
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { tenants?: Record<string, SavedTenant> };
-  return saved.tenants ?? {};
+/** `theirs` plus what this process changed since `before`: login counts add up, metadata merges key by key. */
+function mergeChanges(theirs: TenantUser, before: TenantUser, mine: TenantUser): TenantUser {
+  const merged: TenantUser = { ...theirs, logins_count: theirs.logins_count + mine.logins_count - before.logins_count };
+  for (const key of ['app_metadata', 'user_metadata'] as const) {
+    const changed = Object.entries(mine[key]).filter(([name, value]) => !isDeepStrictEqual(before[key]?.[name], value));
+    const removed = Object.keys(before[key] ?? {}).filter((name) => !(name in mine[key]));
+    merged[key] = { ...Object.fromEntries(Object.entries(theirs[key] ?? {}).filter(([name]) => !removed.includes(name))), ...Object.fromEntries(changed) };
+  }
+  for (const key of Object.keys(mine) as Array<keyof TenantUser>) {
+    if (key === 'logins_count' || key === 'app_metadata' || key === 'user_metadata') continue;
+    if (!isDeepStrictEqual(before[key], mine[key])) (merged as unknown as Record<string, unknown>)[key] = mine[key];
+  }
+  return merged;
+}
+
+/** Every tenant of a state file, by issuer. A file of the older one-tenant shape names no issuer: it is left behind. */
+function readTenants(file: string): Record<string, TenantFile> {
+  if (!fs.existsSync(file)) return {};
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { tenants?: Record<string, TenantFile> }).tenants ?? {};
+}
+
+function readTenantFile(file: TenantStateFile): TenantFile {
+  return readTenants(file.path)[file.issuer] ?? {};
+}
+
+// Written aside and renamed: a reader never sees half a file. Called under the file's lock, so the
+// other tenants read here are current.
+function writeTenantFile(file: TenantStateFile, content: TenantFile): void {
+  fs.mkdirSync(path.dirname(file.path), { recursive: true });
+  const tenants = { ...readTenants(file.path), [file.issuer]: content };
+  const aside = `${file.path}.${process.pid}.tmp`;
+  fs.writeFileSync(aside, JSON.stringify({ tenants }, null, 2), { mode: 0o600 });
+  fs.renameSync(aside, file.path);
+}
+
+const LOCK_WAIT_MS = 10_000;
+// A lock older than this was left by a process that died while holding it (a hold lasts milliseconds).
+const LOCK_STALE_MS = 5_000;
+
+/** Runs `work` holding `<file>.lock` (created exclusively), so that read-modify-writes from several processes never lose each other's. */
+export function withTenantFileLock<T>(file: string, work: () => T): T {
+  const lock = `${file}.lock`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > LOCK_STALE_MS) fs.rmSync(lock, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} has been held for over ${LOCK_WAIT_MS} ms by another process`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** The users of the tenant file as the Management API shows them, each change written under the lock. */
+export function tenantFileUsersStore(file: TenantStateFile): ManagementUsersStore {
+  return {
+    transact: (work) =>
+      withTenantFileLock(file.path, () => {
+        const content = readTenantFile(file);
+        const users = new Map((content.users ?? []).map((user) => [user.user_id, user]));
+        let changed = false;
+        const result = work({
+          find: (id) => {
+            const user = users.get(id);
+            return user && toManagementUser(user);
+          },
+          put: (user) => {
+            const stored = users.get(user.user_id);
+            if (!stored) return;
+            const { identities: _identities, ...fields } = user;
+            users.set(user.user_id, { ...stored, ...(fields as Partial<TenantUser>) });
+            changed = true;
+          },
+          remove: (id) => {
+            changed = users.delete(id) || changed;
+          },
+        });
+        if (changed) writeTenantFile(file, { ...content, users: [...users.values()] });
+        return result;
+      }),
+  };
+}
+
+/** What Auth0 answers for a user: never the password hash; the identity tells a social user from a database one. */
+function toManagementUser(user: TenantUser): ManagementUser {
+  const { password_hash: _hash, connection, ...fields } = user;
+  const [provider, id] = user.user_id.split('|', 2) as [string, string];
+  return {
+    ...fields,
+    blocked: user.blocked ?? false,
+    updated_at: user.updated_at ?? user.created_at,
+    identities: [{ connection, provider, user_id: id, isSocial: provider !== 'auth0' }],
+  };
 }

@@ -3,12 +3,14 @@ import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type KeyLike } from 'jose';
 import { createFileOnce } from '../create-file-once';
 import { API_SCOPES } from './api-scopes';
 
 /** What the development issuer's /oauth/token grants at most: every scope of the API. */
 export const DEV_SCOPES = API_SCOPES.map((scope) => scope.value);
+/** What the local Management API (dev-management-api.ts) grants the write-back. */
+export const DEV_MANAGEMENT_SCOPES = ['read:users', 'update:users', 'delete:users'];
 const TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 export interface DevIssuerState {
@@ -26,10 +28,12 @@ export interface DevIssuer {
   router: Router;
   /** Signs an access token shaped like Auth0's. */
   sign(claims: TokenRequest): Promise<string>;
+  /** True when `token` is one of this issuer's, unexpired, for `audience`. */
+  verify(token: string, audience: string): Promise<boolean>;
 }
 
 export type TokenRequest =
-  | { kind: 'machine'; clientId?: string; scopes: string[]; expiresInSeconds?: number }
+  | { kind: 'machine'; clientId?: string; scopes: string[]; expiresInSeconds?: number; audience?: string }
   | { kind: 'user'; sub: string; scopes?: string[]; extraClaims?: Record<string, unknown>; expiresInSeconds?: number };
 
 /**
@@ -54,8 +58,8 @@ export async function createDevIssuerState(): Promise<DevIssuerState> {
   };
 }
 
-export async function createDevIssuer(options: { issuer: string; audience: string; state: DevIssuerState }): Promise<DevIssuer> {
-  const { issuer, audience, state } = options;
+export async function createDevIssuer(options: { issuer: string; audience: string; state: DevIssuerState; managementAudience?: string }): Promise<DevIssuer> {
+  const { issuer, audience, state, managementAudience } = options;
   const privateKey = (await importJWK(state.privateJwk, 'RS256')) as KeyLike;
   const jwks = { keys: [state.publicJwk] };
 
@@ -68,7 +72,7 @@ export async function createDevIssuer(options: { issuer: string; audience: strin
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: state.kid })
       .setIssuer(issuer)
-      .setAudience(audience)
+      .setAudience(request.kind === 'machine' && request.audience ? request.audience : audience)
       .setSubject(subject)
       .setIssuedAt()
       .setExpirationTime(`${request.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS}s`)
@@ -98,6 +102,12 @@ export async function createDevIssuer(options: { issuer: string; audience: strin
       res.status(401).json({ error: 'access_denied', error_description: 'Unauthorized' });
       return;
     }
+    if (managementAudience !== undefined && body.audience === managementAudience) {
+      // The local Management API's audience (https://<domain>/api/v2/, as Auth0's): the write-back's token.
+      const accessToken = await sign({ kind: 'machine', scopes: DEV_MANAGEMENT_SCOPES, audience: managementAudience });
+      res.set('cache-control', 'no-store').json({ access_token: accessToken, token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, scope: DEV_MANAGEMENT_SCOPES.join(' ') });
+      return;
+    }
     if (body.audience !== audience) {
       res.status(403).json({ error: 'access_denied', error_description: `Service not found: ${String(body.audience)}` });
       return;
@@ -113,7 +123,14 @@ export async function createDevIssuer(options: { issuer: string; audience: strin
     });
   });
 
-  return { issuer, audience, client: state.client, jwks, router, sign };
+  const keys = createLocalJWKSet(jwks);
+  const verify = (token: string, wanted: string) =>
+    jwtVerify(token, keys, { issuer, audience: wanted, algorithms: ['RS256'] }).then(
+      () => true,
+      () => false,
+    );
+
+  return { issuer, audience, client: state.client, jwks, router, sign, verify };
 }
 
 function sameSecret(given: unknown, expected: string): boolean {

@@ -23,7 +23,7 @@ const USAGE = `Usage: npm run login:simulate -- --email hedy@example.com [option
   --fail-closed         set the Action's FAIL_CLOSED secret to true
   --api-url <url>       the GraphQL endpoint (default: the running server's, which npm start publishes)
   --state <file>        where the simulated tenants keep their users and cache, one tenant per
-                        issuer (default: .data/simulated-tenant.json)
+                        issuer (default: SIMULATED_TENANT_FILE, .data/simulated-tenant.json)
 Start the server first (npm start); this uses its local development issuer.
 Exits 1 when the Action could not provision the user.`;
 
@@ -54,7 +54,8 @@ async function simulateLogin(): Promise<void> {
   const userId = values['user-id'] ?? `${connection === 'Username-Password-Authentication' ? 'auth0' : connection}|${createHash('sha256').update(`${connection}:${values.email}`).digest('hex').slice(0, 24)}`;
   const target = localTarget(config);
   // One simulated tenant per issuer, as in Auth0: a server on another port gets its own users and Action cache.
-  const tenant = new SimulatedTenant({ path: path.resolve(ROOT, values.state ?? '.data/simulated-tenant.json'), issuer: target.issuer });
+  // The same file the local server's Management API changes (SIMULATED_TENANT_FILE), unless --state says otherwise.
+  const tenant = new SimulatedTenant({ path: values.state ? path.resolve(ROOT, values.state) : config.auth.simulatedTenantFile, issuer: target.issuer });
   if (!target.running && !values['api-url']) {
     // PORT named a port where none runs, while others do: name them, rather than say none runs.
     const elsewhere = findRunningDevServers(config.auth.devIssuerDir).map((server) => server.port);

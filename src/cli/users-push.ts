@@ -1,4 +1,6 @@
 // `npm run users:push`: one pass of the server's worker: sends the app's SQL changes to users to Auth0, restores what Auth0 refuses.
+import { loadOrCreateDevIssuerState } from '../auth/dev-issuer';
+import { withDevTenantCredentials } from '../auth/dev-management-api';
 import { loadConfig } from '../config';
 import { openDatabase } from '../db/database';
 import { applyMigrations } from '../db/migrate';
@@ -13,8 +15,11 @@ async function push(): Promise<void> {
   // during the pass, the pass ends first (each change is one short transaction), then the database.
   processShutdown.install({ exitCodeOnSignal: () => 0 });
   const config = loadConfig();
-  const { writeBack } = config;
-  if (!writeBack) throw new Error('Set AUTH0_DOMAIN, AUTH0_MGMT_CLIENT_ID and AUTH0_MGMT_CLIENT_SECRET: a Machine to Machine application granted update:users on the Management API.');
+  if (!config.writeBack) throw new Error(`Set ${config.writeBackMissingSettings.join(', ')}: a Machine to Machine application granted update:users on the Management API.`);
+  // Development without a tenant: the running dev server's Management API, with its dev client.
+  const writeBack = config.writeBack.devTenantFile
+    ? withDevTenantCredentials(config, { client: (await loadOrCreateDevIssuerState(config.auth.devIssuerDir)).client }).writeBack!
+    : config.writeBack;
   const logger = createLogger({ ...config.log, level: 'warn' });
   const database = await openDatabase(config.database, logger);
   await applyMigrations({ connectionString: database.connectionString, logger });

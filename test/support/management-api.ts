@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { checkCustomPasswordHash, type ImportError } from './auth0-custom-password-hash';
+import { managementUsersEndpoints, type ManagementUser } from '../../src/action-runtime/management-users-endpoints';
 
 export interface RecordedCall {
   method: string;
@@ -404,70 +405,34 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
     res.json(req.query.include_totals === 'true' ? { start: page * perPage, limit: perPage, length: slice.length, total: Math.min(found.length, 1000), users: slice } : slice);
   });
 
-  // Users, with Auth0's answers: 404 for an unknown user on GET/PATCH, 204 for DELETE whatever it finds.
-  const findUser = (id: string) => users.find((user) => user.user_id === id);
-  const notFoundUser = { statusCode: 404, error: 'Not Found', message: 'The user does not exist.', errorCode: 'inexistent_user' };
-  // Auth0's email format check is stricter than RFC 5321/6531: no quoted local part, ASCII only.
-  const AUTH0_EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-  let lastUpdatedAt = 0;
-  const nextUpdatedAt = () => (lastUpdatedAt = Math.max(Date.now(), lastUpdatedAt + 1));
-  const mergeMetadata = (stored: unknown, patch: Record<string, unknown>) => {
-    const merged: Record<string, unknown> = { ...((stored ?? {}) as Record<string, unknown>) };
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === null) delete merged[key];
-      else merged[key] = value;
-    }
-    return merged;
-  };
-  const applyUserPatch = (user: Record<string, unknown>, body: Record<string, unknown>) => {
-    const emailVerified = emailVerifiedAfterPatch(user, body);
-    for (const [key, value] of Object.entries(body)) {
-      if (key === 'app_metadata' || key === 'user_metadata') user[key] = mergeMetadata(user[key], value as Record<string, unknown>);
-      else user[key] = value;
-    }
-    user.email_verified = emailVerified;
-    user.updated_at = new Date(nextUpdatedAt()).toISOString();
-  };
-  api.get('/users/:id', (req, res) => {
-    const user = findUser(req.params.id);
-    if (!user) return void res.status(404).json(notFoundUser);
-    res.json(user);
-  });
-  api.patch('/users/:id', async (req, res) => {
-    const user = findUser(req.params.id);
-    if (!user) return void res.status(404).json(notFoundUser);
-    const body = req.body as Record<string, unknown>;
-    if ('email' in body && (typeof body.email !== 'string' || !AUTH0_EMAIL.test(body.email))) {
-      return void res.status(400).json({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `Payload validation error: 'Object didn't pass validation for format email: ${String(body.email)}' on property email (The user's email).`,
-        errorCode: 'invalid_body',
-      });
-    }
-    const identities = (user.identities ?? []) as Array<{ isSocial?: boolean }>;
-    if ('email' in body && identities[0]?.isSocial) {
-      return void res.status(400).json({ statusCode: 400, error: 'Bad Request', message: 'Cannot update email for this user' });
-    }
-    const syncedFromIdp = refuseProfileSyncedFromIdp(user, body, connections);
-    if (syncedFromIdp) return void res.status(400).json(syncedFromIdp);
-    const held = heldPatch;
-    if (held) {
-      heldPatch = undefined;
-      held.apply = () => applyUserPatch(user, body);
-      return; // no answer: the client times out, and Auth0 applies it when the test says so
-    }
-    applyUserPatch(user, body);
-    const hook = beforePatchAnswer;
-    beforePatchAnswer = undefined;
-    if (hook) await hook();
-    res.json(user);
-  });
-  api.delete('/users/:id', (req, res) => {
-    const index = users.findIndex((user) => user.user_id === req.params.id);
-    if (index >= 0) users.splice(index, 1);
-    res.status(204).end();
-  });
+  // Users: the same endpoints, answers and refusals as the dev server's local Management API
+  // (src/action-runtime/management-users-endpoints.ts, where each answer's Auth0 source is cited).
+  api.use(
+    managementUsersEndpoints(
+      {
+        transact: (work) =>
+          work({
+            find: (id) => users.find((user) => user.user_id === id) as ManagementUser | undefined,
+            put: (changed) => {
+              // In place: a test may hold the user object it seeded.
+              const stored = users.find((user) => user.user_id === changed.user_id);
+              if (stored) Object.assign(stored, changed);
+            },
+            remove: (id) => {
+              const index = users.findIndex((user) => user.user_id === id);
+              if (index >= 0) users.splice(index, 1);
+            },
+          }),
+      },
+      {
+        afterPatch: async () => {
+          const hook = beforePatchAnswer;
+          beforePatchAnswer = undefined;
+          if (hook) await hook();
+        },
+      },
+    ),
+  );
   app.use('/api/v2', api);
 
   const origin = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -515,54 +480,6 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
         server.closeAllConnections();
       }),
   };
-}
-
-// The root attributes an upstream identity provider owns while the connection syncs them at each login.
-const IDP_SYNCED_ATTRIBUTES = ['family_name', 'given_name', 'name', 'nickname', 'picture'];
-
-/**
- * Auth0's 400 for a PATCH of `name`, `picture`, `given_name`, `family_name` or `nickname` of a user
- * from a social or enterprise connection whose `set_user_root_attributes` is `on_each_login` (the
- * default, "Sync user profile attributes at each login"); undefined when Auth0 accepts it.
- * Sources: Auth0's docs `manage-users/user-accounts/user-profiles/configure-connection-sync-with-auth0`
- * (the setting, `on_each_login` / `on_first_login` / `never_on_login`, the default for new
- * connections) and a real answer quoted in github.com/rfcx/arbimon issue #1397:
- * {"statusCode":400,"error":"Bad Request","message":"The following user attributes cannot be updated:
- * family_name, given_name, picture. The connection (google-oauth2) must either be a database connection
- * (using the Auth0 store), a passwordless connection (email or sms) or has disabled 'Sync user profile
- * attributes at each login'. For more information, see https://auth0.com/docs/dashboard/guides/connections/configure-connection-sync","errorCode":"operation_not_supported"}
- * (auth0/terraform-provider-auth0 issue #400 describes the same refusal).
- */
-function refuseProfileSyncedFromIdp(user: Record<string, unknown>, body: Record<string, unknown>, connections: Map<string, StoredConnection>): Record<string, unknown> | undefined {
-  const identity = ((user.identities ?? []) as Array<{ connection?: string; provider?: string; isSocial?: boolean }>)[0];
-  if (!identity?.connection) return undefined;
-  const provider = identity.provider ?? String(user.user_id).split('|')[0];
-  if (provider === 'auth0' || provider === 'email' || provider === 'sms') return undefined;
-  const connection = [...connections.values()].find((candidate) => candidate.name === identity.connection);
-  if ((connection?.options.set_user_root_attributes ?? 'on_each_login') !== 'on_each_login') return undefined;
-  const refused = IDP_SYNCED_ATTRIBUTES.filter((attribute) => attribute in body);
-  if (refused.length === 0) return undefined;
-  return {
-    statusCode: 400,
-    error: 'Bad Request',
-    message:
-      `The following user attributes cannot be updated: ${refused.join(', ')}. The connection (${identity.connection}) must either be a database connection ` +
-      "(using the Auth0 store), a passwordless connection (email or sms) or has disabled 'Sync user profile attributes at each login'. " +
-      'For more information, see https://auth0.com/docs/dashboard/guides/connections/configure-connection-sync',
-    errorCode: 'operation_not_supported',
-  };
-}
-
-/**
- * A new email address is unverified unless the PATCH says otherwise: the Management API's
- * "Update a user" (`PATCH /api/v2/users/{id}`, api/management/v2/users/patch-users-by-id) documents
- * `email_verified` beside `email` and `verify_email` for this, and Auth0 writes the new address
- * "even if it's not verified yet" (community.auth0.com/t/update-user-email-the-right-way/6285).
- */
-function emailVerifiedAfterPatch(user: Record<string, unknown>, body: Record<string, unknown>): unknown {
-  if ('email_verified' in body) return body.email_verified;
-  if ('email' in body && body.email !== user.email) return false;
-  return user.email_verified;
 }
 
 /** The fields of a multipart/form-data body, each as its raw bytes. */

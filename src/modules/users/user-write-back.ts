@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { User } from '../../generated/prisma/client';
 import type { PrismaClient } from '../../db/prisma';
-import { auth0Rejected, badUserInput, notFound, profileSyncedFromIdp, unavailable } from '../../errors';
+import { auth0Rejected, badUserInput, notFound, profileSyncedFromIdp, unavailable, writeBackNotConfigured } from '../../errors';
 import { Auth0Refused, Auth0Unavailable, type Auth0UsersApi } from './auth0-users-api';
 import { describeIdpSyncedRefusal, idpSyncedRefusal } from './idp-synced-profile';
 import type { UserPatch } from './user-input';
@@ -12,6 +12,8 @@ export interface WriteBackOptions {
   prisma: PrismaClient;
   /** Undefined when no Management API application is configured. */
   api: Auth0UsersApi | undefined;
+  /** The settings to set when `api` is undefined, named in the refusal. */
+  missingSettings: readonly string[];
   /** The Management API call's timeout; the transaction may last this plus the statements'. */
   auth0TimeoutMs: number;
   /** Write-backs under way at once; more wait up to poolTimeoutMs for a place, then get UNAVAILABLE. */
@@ -84,7 +86,7 @@ export class UserWriteBack {
 
   private async readyApi(): Promise<Auth0UsersApi> {
     const { api } = this.options;
-    if (!api) throw unavailable('Changing users needs the Management API: set AUTH0_MGMT_CLIENT_ID and AUTH0_MGMT_CLIENT_SECRET.');
+    if (!api) throw writeBackNotConfigured(this.options.missingSettings);
     try {
       // The token is fetched before any row is locked.
       await api.ready();
