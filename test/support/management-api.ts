@@ -430,6 +430,12 @@ export async function startManagementApi(options: { domain?: string } = {}): Pro
           beforePatchAnswer = undefined;
           if (hook) await hook();
         },
+        profileSync: (name) => [...connections.values()].find((connection) => connection.name === name)?.options.set_user_root_attributes as string | undefined,
+        holdPatch: () => {
+          const held = heldPatch;
+          heldPatch = undefined;
+          return held && ((applyLate) => void (held.apply = applyLate));
+        },
       },
     ),
   );
