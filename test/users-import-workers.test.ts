@@ -153,10 +153,13 @@ it('runs from the build (dist/, plain node, no tsx) with its parse workers loade
     expect(fs.existsSync(path.join(out, 'sync/parse-worker.js'))).toBe(true);
     const file = path.join(dir, 'dist.ndjson');
     fs.writeFileSync(file, `${[exportLine('dist-1'), 'not json', exportLine('dist-3')].join('\n')}\n`);
-    const { stdout } = await run(process.execPath, [path.join(out, 'cli/users-import.js'), file], {
+    // Exit 3: the invalid line is refused, the others stored.
+    const outcome = await run(process.execPath, [path.join(out, 'cli/users-import.js'), file], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, USERS_IMPORT_PARSE_WORKERS: '2' },
-    });
+    }).then(() => undefined, (error: { code: number; stdout: string }) => error);
+    expect(outcome?.code).toBe(3);
+    const stdout = outcome?.stdout ?? '';
     expect(stdout).toMatch(/imported in [\d.]+s: 3 lines: 2 created, 0 updated, 0 unchanged, 1 invalid/);
     expect(stdout).toContain('line 2: not JSON');
     expect((await namesOf('dist')).map((row) => row.auth0_id)).toEqual(['auth0|dist-1', 'auth0|dist-3']);
